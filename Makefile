@@ -1,0 +1,128 @@
+# cardupd — top-level build. Kconfig (.config) decides what is built; the generated
+# $(BUILD)/autoconf.h is the only way code sees an option.
+#
+#   make deps            install build/run/test dependencies (idempotent)
+#   make [defconfig|<board>_defconfig|menuconfig|olddefconfig|savedefconfig]
+#   make                 build $(BUILD)/cardupd
+#   make test            unit + integration tests (SANITIZE=1: ASan+UBSan build in build/asan)
+#   make demo            private pcscd + scripted card + demo CMS + cardupd
+#   make bench           figures, never pass/fail
+
+PY        := /usr/bin/python3
+CC        ?= cc
+SANITIZE  ?= 0
+ifeq ($(SANITIZE),1)
+BUILD     ?= build/asan
+SANFLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+BUILD     ?= build
+SANFLAGS  :=
+endif
+PKG_CONFIG ?= pkg-config
+
+WARN      := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
+             -Wpointer-arith -Wcast-qual -Wsign-compare -Werror
+CFLAGS    ?= -O2 -g
+CPPFLAGS  += -D_GNU_SOURCE -I$(BUILD) -Ifirmware -Idrivers -Iweb \
+             $(shell $(PKG_CONFIG) --cflags libpcsclite libmicrohttpd json-c 2>/dev/null)
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
+LDLIBS    += $(shell $(PKG_CONFIG) --libs libpcsclite libmicrohttpd json-c 2>/dev/null) \
+             -lbearssl -linih -lpthread
+LDFLAGS   += $(SANFLAGS)
+
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+CORE_SRCS := $(wildcard firmware/*.c drivers/*.c web/*.c)
+CORE_SRCS := $(filter-out firmware/main.c,$(CORE_SRCS))
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/assets.o
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+ASSETS    := $(sort $(wildcard web/kiosk/*))
+
+KCONFIG_ENV := KCONFIG_CONFIG=.config
+export KCONFIG_CONFIG := .config
+
+.PHONY: all deps defconfig menuconfig olddefconfig savedefconfig clean distclean \
+        test unit integration demo bench check-config-header
+
+all: $(BUILD)/cardupd
+
+# ---- Kconfig ---------------------------------------------------------------
+.config:
+	@echo "  no .config: using defaults (make defconfig)"
+	$(PY) -m alldefconfig Kconfig >/dev/null
+
+defconfig:
+	$(PY) -m alldefconfig Kconfig
+%_defconfig: board/%/defconfig
+	$(PY) -m defconfig --kconfig Kconfig $<
+menuconfig:
+	$(PY) -m menuconfig Kconfig
+olddefconfig:
+	$(PY) -m olddefconfig Kconfig
+savedefconfig:
+	$(PY) -m savedefconfig --kconfig Kconfig --out defconfig
+	@echo "  wrote ./defconfig (non-default values only)"
+
+$(BUILD)/autoconf.h: .config Kconfig
+	@mkdir -p $(@D)
+	$(PY) -m genconfig --header-path $@.tmp Kconfig
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(@D)
+	@echo '#define CARDUPD_VERSION "$(VERSION)"' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+FORCE:
+
+# ---- objects -----------------------------------------------------------------
+$(BUILD)/%.o: %.c $(BUILD)/autoconf.h $(BUILD)/version.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/assets.c: scripts/embed.py $(ASSETS)
+	@mkdir -p $(@D)
+	$(PY) scripts/embed.py $@ $(ASSETS)
+
+$(BUILD)/assets.o: $(BUILD)/assets.c $(BUILD)/autoconf.h
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libcardupd.a: $(CORE_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/cardupd: $(BUILD)/firmware/main.o $(BUILD)/libcardupd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- tests ---------------------------------------------------------------------
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcardupd.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -DVECTORS_DIR='"$(CURDIR)/tests/vectors"' \
+	    -o $@ $< $(BUILD)/libcardupd.a $(LDFLAGS) $(LDLIBS) -lcmocka
+
+unit: $(UNIT_BINS)
+	@scripts/run-unit.sh $(UNIT_BINS)
+
+integration: $(BUILD)/cardupd
+	CARDUPD_BIN=$(CURDIR)/$(BUILD)/cardupd $(PY) -m pytest -q -p no:cacheprovider tests/integration
+
+test: deps
+	@$(MAKE) --no-print-directory $(BUILD)/cardupd $(UNIT_BINS)
+	@scripts/run-tests.sh $(BUILD) $(UNIT_BINS)
+
+deps:
+	@scripts/deps.sh
+
+demo: deps $(BUILD)/cardupd
+	$(PY) tests/rig/demo.py --cardupd $(BUILD)/cardupd
+
+bench: $(BUILD)/cardupd
+	$(PY) tests/bench/run.py --cardupd $(BUILD)/cardupd
+
+clean:
+	rm -rf build
+
+distclean: clean
+	rm -f .config .config.old defconfig
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

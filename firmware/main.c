@@ -1,0 +1,527 @@
+/* main.c — the daemon: command line, configuration, and the event loop that owns the
+ * agent. Other threads (pcsc watcher, CMS worker, web server) only post events; this
+ * loop applies them to the agent, turns its actions into I/O, and publishes state.
+ * Idle, it sleeps in poll() with no timeout. */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
+
+#include "agent.h"
+#include "autoconf.h"
+#include "checker.h"
+#include "config.h"
+#include "evq.h"
+#include "hooks.h"
+#include "log.h"
+#include "pcsc.h"
+#include "server.h"
+#include "state.h"
+#include "trust.h"
+#include "version.h"
+
+enum ev_kind { EV_PCSC, EV_CHECK, EV_WEB };
+
+struct event {
+	enum ev_kind	kind;
+	union {
+		struct pcsc_event	pcsc;
+		struct {
+			struct check_job	job;
+			struct cms_result	res;
+			long			latency_ms;
+		} check;
+		struct web_cmd		web;
+	} u;
+};
+
+struct daemon {
+	struct cfg		 cfg;
+	const char		*cfg_path;
+	struct agent		 agent;
+	struct evq		*q;
+	struct checker		*checker;
+	struct web_server	*web;
+	struct pcsc_watcher	*pcsc;
+	unsigned long		 seq;
+	char			 kiosk_origin[96];
+};
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+post(struct daemon *d, struct event *ev, const char *what)
+{
+	if (evq_push(d->q, ev) == -1) {
+		log_warnx("event queue full: dropped %s", what);
+		free(ev);
+	}
+}
+
+static void
+on_pcsc(void *arg, const struct pcsc_event *pe)
+{
+	struct daemon *d = arg;
+	struct event *ev = malloc(sizeof(*ev));
+
+	if (ev == NULL)
+		return;
+	ev->kind = EV_PCSC;
+	ev->u.pcsc = *pe;
+	post(d, ev, "a reader event");
+}
+
+static void
+on_check(void *arg, const struct check_job *job, const struct cms_result *res,
+    long latency_ms)
+{
+	struct daemon *d = arg;
+	struct event *ev = malloc(sizeof(*ev));
+
+	if (ev == NULL)
+		return;
+	ev->kind = EV_CHECK;
+	ev->u.check.job = *job;
+	ev->u.check.res = *res;
+	ev->u.check.latency_ms = latency_ms;
+	post(d, ev, "a check result");
+}
+
+static int
+on_web(void *arg, const struct web_cmd *cmd)
+{
+	struct daemon *d = arg;
+	struct event *ev = malloc(sizeof(*ev));
+
+	if (ev == NULL)
+		return -1;
+	ev->kind = EV_WEB;
+	ev->u.web = *cmd;
+	if (evq_push(d->q, ev) == -1) {
+		free(ev);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+publish(struct daemon *d)
+{
+	struct web_snapshot *s;
+
+	s = state_snapshot(&d->agent, &d->cfg, d->kiosk_origin, mono_ms(), ++d->seq);
+	if (s == NULL) {
+		log_warnx("cannot build the state snapshot: out of memory");
+		return;
+	}
+	web_publish(d->web, s);
+}
+
+static void handle(struct daemon *d, const struct agent_event *aev);
+
+static void
+run_hook(struct daemon *d, const struct agent_action *act)
+{
+	const struct agent_reader *r = &d->agent.r[act->reader];
+	char ev[40], reader[PCSC_READER_NAME_MAX + 20], types[512], portal[CMS_URL_MAX + 24];
+	const char *env[5] = { ev, reader, NULL, NULL, NULL };
+	const char *cmd, *name;
+	size_t o = 0;
+
+	switch (act->hook) {
+	case AGENT_HOOK_PROMPT:
+		cmd = d->cfg.hook_on_prompt;
+		name = "prompt";
+		break;
+	case AGENT_HOOK_PROCEED:
+		cmd = d->cfg.hook_on_proceed;
+		name = "proceed";
+		break;
+	default:
+		cmd = d->cfg.hook_on_session_end;
+		name = "session_end";
+		break;
+	}
+	snprintf(ev, sizeof(ev), "CARDUPD_EVENT=%s", name);
+	snprintf(reader, sizeof(reader), "CARDUPD_READER=%s", r->name);
+	types[0] = '\0';
+	o = (size_t)snprintf(types, sizeof(types), "CARDUPD_UPDATES=");
+	for (size_t i = 0; i < r->result.n_updates && o < sizeof(types); i++)
+		o += (size_t)snprintf(types + o, sizeof(types) - o, "%s%s", i ? "," : "",
+		    r->result.updates[i].type);
+	env[2] = types;
+	if (act->hook != AGENT_HOOK_SESSION_END && r->result.portal_url[0] != '\0') {
+		snprintf(portal, sizeof(portal), "CARDUPD_PORTAL_URL=%s", r->result.portal_url);
+		env[3] = portal;
+	}
+	hooks_run(name, cmd, env);
+}
+
+static void
+start_check(struct daemon *d, const struct agent_action *act)
+{
+	const struct agent_reader *r = &d->agent.r[act->reader];
+	struct check_job job;
+	char tag[9];
+
+	memset(&job, 0, sizeof(job));
+	job.reader_idx = act->reader;
+	job.check_seq = act->check_seq;
+	job.trigger = act->trigger;
+	snprintf(job.reader, sizeof(job.reader), "%s", r->name);
+	job.id = r->id;
+	card_log_tag(&r->id, tag);
+	log_info("check: card %s on \"%s\" (%s)", tag, r->name, cms_trigger_name(act->trigger));
+	if (checker_submit(d->checker, &job) == -1) {
+		struct cms_result res;
+		struct agent_event aev;
+
+		memset(&res, 0, sizeof(res));
+		cms_result_fail(&res, "busy", "too many checks queued");
+		memset(&aev, 0, sizeof(aev));
+		aev.type = AGENT_EV_CHECK_DONE;
+		aev.now_ms = mono_ms();
+		aev.reader = r->name;
+		aev.check_seq = act->check_seq;
+		aev.result = &res;
+		log_warnx("check: queue full, card %s on \"%s\" not checked", tag, r->name);
+		handle(d, &aev);
+	}
+}
+
+/* Applies one agent event and carries out its actions. */
+static void
+handle(struct daemon *d, const struct agent_event *aev)
+{
+	struct agent_action acts[AGENT_MAX_ACTIONS];
+	size_t n;
+	int changed;
+
+	n = agent_handle(&d->agent, aev, acts, &changed);
+	for (size_t i = 0; i < n; i++)
+		switch (acts[i].type) {
+		case AGENT_ACT_START_CHECK:
+			start_check(d, &acts[i]);
+			break;
+		case AGENT_ACT_CANCEL_CHECK:
+			checker_cancel(d->checker, acts[i].reader, acts[i].check_seq);
+			break;
+		case AGENT_ACT_HOOK:
+			run_hook(d, &acts[i]);
+			break;
+		}
+	if (changed)
+		publish(d);
+}
+
+static void
+dispatch(struct daemon *d, struct event *ev)
+{
+	struct agent_event aev;
+	char tag[9];
+
+	memset(&aev, 0, sizeof(aev));
+	aev.now_ms = mono_ms();
+	switch (ev->kind) {
+	case EV_PCSC: {
+		const struct pcsc_event *pe = &ev->u.pcsc;
+
+		aev.reader = pe->reader;
+		aev.startup = pe->startup;
+		switch (pe->type) {
+		case PCSC_EV_READER_ADDED:
+			log_info("reader \"%s\" added", pe->reader);
+			aev.type = AGENT_EV_READER_ADDED;
+			break;
+		case PCSC_EV_READER_REMOVED:
+			log_info("reader \"%s\" removed", pe->reader);
+			aev.type = AGENT_EV_READER_REMOVED;
+			break;
+		case PCSC_EV_CARD_INSERTED:
+			log_info("card inserted in \"%s\"%s", pe->reader,
+			    pe->startup ? " (present at start)" : "");
+			aev.type = AGENT_EV_CARD_INSERTED;
+			break;
+		case PCSC_EV_CARD_IDENTITY:
+			card_log_tag(&pe->id, tag);
+			log_info("card %s in \"%s\": cplc %s, chuid %s", tag, pe->reader,
+			    pe->id.has_cplc ? "yes" : "no", pe->id.has_chuid ? "yes" : "no");
+			aev.type = AGENT_EV_CARD_IDENTITY;
+			aev.id = &pe->id;
+			break;
+		case PCSC_EV_CARD_READ_FAILED:
+			log_warnx("card in \"%s\" could not be read", pe->reader);
+			aev.type = AGENT_EV_CARD_READ_FAILED;
+			break;
+		case PCSC_EV_CARD_REMOVED:
+			log_info("card removed from \"%s\"", pe->reader);
+			aev.type = AGENT_EV_CARD_REMOVED;
+			break;
+		case PCSC_EV_SERVICE_DOWN:
+			log_warnx("pcscd is not reachable; waiting for it");
+			aev.type = AGENT_EV_SERVICE_DOWN;
+			break;
+		case PCSC_EV_SERVICE_UP:
+			log_info("connected to pcscd");
+			return;
+		}
+		break;
+	}
+	case EV_CHECK: {
+		const struct cms_result *res = &ev->u.check.res;
+
+		card_log_tag(&ev->u.check.job.id, tag);
+		if (res->outcome == CMS_OUT_FAILED)
+			log_warnx("check: card %s on \"%s\": failed: %s: %s (%ld ms)", tag,
+			    ev->u.check.job.reader, res->code, res->detail, ev->u.check.latency_ms);
+		else
+			log_info("check: card %s on \"%s\": %zu pending (%ld ms)", tag,
+			    ev->u.check.job.reader, res->n_updates, ev->u.check.latency_ms);
+		aev.type = AGENT_EV_CHECK_DONE;
+		aev.reader = ev->u.check.job.reader;
+		aev.check_seq = ev->u.check.job.check_seq;
+		aev.result = res;
+		break;
+	}
+	case EV_WEB:
+		aev.reader = ev->u.web.reader;
+		aev.prompt_id = ev->u.web.prompt_id[0] ? ev->u.web.prompt_id : NULL;
+		switch (ev->u.web.type) {
+		case WEB_CMD_CHECK:
+			log_info("manual check requested on \"%s\"", ev->u.web.reader);
+			aev.type = AGENT_EV_MANUAL_CHECK;
+			break;
+		case WEB_CMD_PROCEED:
+			log_info("prompt on \"%s\": proceed", ev->u.web.reader);
+			aev.type = AGENT_EV_PROCEED;
+			break;
+		case WEB_CMD_CLOSE:
+			log_info("prompt on \"%s\": close", ev->u.web.reader);
+			aev.type = AGENT_EV_CLOSE;
+			break;
+		}
+		break;
+	}
+	handle(d, &aev);
+}
+
+static void
+set_origin(struct daemon *d)
+{
+	snprintf(d->kiosk_origin, sizeof(d->kiosk_origin), "http://%s/", d->cfg.kiosk_listen);
+}
+
+static void
+reload(struct daemon *d)
+{
+	static char err[CFG_ERR_MAX];
+	static struct cfg nc;
+
+	if (cfg_load(d->cfg_path, &nc, err, sizeof(err)) == -1) {
+		log_warnx("SIGHUP: %s: rejected, keeping the running configuration:\n%s",
+		    d->cfg_path, err);
+		return;
+	}
+	if (checker_reconfigure(d->checker, &nc, err, sizeof(err)) == -1) {
+		log_warnx("SIGHUP: %s: rejected, keeping the running configuration: %s",
+		    d->cfg_path, err);
+		return;
+	}
+	if (strcmp(nc.kiosk_listen, d->cfg.kiosk_listen) != 0)
+		log_warnx("SIGHUP: kiosk.listen changes take effect at the next start");
+	if (strcmp(nc.kiosk_readers, d->cfg.kiosk_readers) != 0) {
+		pcsc_stop(d->pcsc);
+		d->pcsc = NULL;
+		/* The new watcher re-announces every reader and card. */
+		struct agent_event aev = { .type = AGENT_EV_SERVICE_DOWN, .now_ms = mono_ms() };
+		handle(d, &aev);
+		if ((d->pcsc = pcsc_start(nc.kiosk_readers, on_pcsc, d)) == NULL)
+			log_warn("SIGHUP: cannot restart the reader watcher");
+	}
+	snprintf(nc.kiosk_listen, sizeof(nc.kiosk_listen), "%s", d->cfg.kiosk_listen);
+	d->cfg = nc;
+	d->agent.prompt_timeout_s = nc.prompt_timeout_s;
+	log_init(nc.log_level, nc.log_syslog, 1);
+	log_info("SIGHUP: configuration reloaded from %s", d->cfg_path);
+	publish(d);
+}
+
+static int
+run(struct daemon *d, int sfd)
+{
+	struct pollfd pfd[2];
+
+	pfd[0].fd = evq_fd(d->q);
+	pfd[0].events = POLLIN;
+	pfd[1].fd = sfd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		int64_t deadline = agent_next_deadline(&d->agent), now;
+		int timeout = -1;
+		struct event *ev;
+
+		if (deadline >= 0) {
+			now = mono_ms();
+			timeout = deadline <= now ? 0 : (int)(deadline - now);
+		}
+		if (poll(pfd, 2, timeout) == -1 && errno != EINTR) {
+			log_warn("poll");
+			return 1;
+		}
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP)
+					reload(d);
+				else {
+					log_info("signal %u: stopping", si.ssi_signo);
+					return 0;
+				}
+			}
+		}
+		if (pfd[0].revents & POLLIN) {
+			evq_drain_fd(d->q);
+			while ((ev = evq_pop(d->q)) != NULL) {
+				dispatch(d, ev);
+				free(ev);
+			}
+		}
+		if (deadline >= 0 && mono_ms() >= deadline) {
+			struct agent_event aev = { .type = AGENT_EV_TICK, .now_ms = mono_ms() };
+
+			handle(d, &aev);
+		}
+	}
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: cardupd [-c FILE] [-f] [--check-config] [--version]\n"
+	    "  -c FILE          configuration file (default %s)\n"
+	    "  -f               foreground: log to stderr\n"
+	    "  --check-config   report configuration errors and exit\n"
+	    "  --version        print the version and exit\n", CONFIG_CONFIG_PATH_DEFAULT);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct daemon d;
+	static char err[CFG_ERR_MAX];
+	static const struct option longopts[] = {
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch, foreground = 0, check_only = 0, sfd, rc;
+	sigset_t mask;
+	struct sigaction sa;
+
+	d.cfg_path = CONFIG_CONFIG_PATH_DEFAULT;
+	while ((ch = getopt_long(argc, argv, "c:fh", longopts, NULL)) != -1)
+		switch (ch) {
+		case 'c':
+			d.cfg_path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'C':
+			check_only = 1;
+			break;
+		case 'V':
+			printf("cardupd %s\n", CARDUPD_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (cfg_load(d.cfg_path, &d.cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "cardupd: configuration errors:\n%s", err);
+		return 2;
+	}
+	if (check_only) {
+		struct trust_anchors ta;
+
+		if (trust_load(d.cfg.cms_anchors, &ta, err, sizeof(err)) == -1) {
+			fprintf(stderr, "cardupd: %s: [cms] trust_anchors: %s\n", d.cfg_path, err);
+			return 2;
+		}
+		printf("%s: ok (%zu trust anchors)\n", d.cfg_path, ta.n);
+		trust_free(&ta);
+		return 0;
+	}
+	log_init(d.cfg.log_level, d.cfg.log_syslog, foreground || !d.cfg.log_syslog);
+
+	/* Signals arrive through signalfd; every thread inherits this mask. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	if ((sfd = signalfd(-1, &mask, SFD_CLOEXEC)) == -1) {
+		log_warn("signalfd");
+		return 1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_flags = SA_NOCLDWAIT;	/* hooks are reaped by the kernel */
+	sigaction(SIGCHLD, &sa, NULL);
+
+	agent_init(&d.agent, d.cfg.prompt_timeout_s);
+	set_origin(&d);
+	if ((d.q = evq_new(CONFIG_EVENT_QUEUE_MAX)) == NULL) {
+		log_warn("event queue");
+		return 1;
+	}
+	if ((d.checker = checker_start(&d.cfg, on_check, &d, err, sizeof(err))) == NULL) {
+		log_error("%s: [cms] %s", d.cfg_path, err);
+		return 2;
+	}
+	if ((d.web = web_start(d.cfg.kiosk_listen, on_web, &d, err, sizeof(err))) == NULL) {
+		log_error("kiosk page: %s", err);
+		checker_stop(d.checker);
+		return 1;
+	}
+	publish(&d);
+	if ((d.pcsc = pcsc_start(d.cfg.kiosk_readers, on_pcsc, &d)) == NULL) {
+		log_warn("cannot start the reader watcher");
+		web_stop(d.web);
+		checker_stop(d.checker);
+		return 1;
+	}
+	log_info("cardupd %s: kiosk page on %s, CMS %s", CARDUPD_VERSION, d.kiosk_origin,
+	    d.cfg.cms_url);
+	rc = run(&d, sfd);
+	pcsc_stop(d.pcsc);
+	web_stop(d.web);
+	checker_stop(d.checker);
+	evq_free(d.q, free);
+	close(sfd);
+	log_info("stopped");
+	return rc;
+}

@@ -1,0 +1,35 @@
+#!/bin/sh
+# Installs what building, running and testing cardupd need. Idempotent: packages that are
+# already installed are not fetched again, and apt-get update runs only when an install
+# is needed. Called by `make deps`, `make test` and `make demo`.
+set -eu
+
+PKGS="gcc make pkg-config libc6-dev
+libpcsclite-dev pcscd libccid vsmartcard-vpcd
+libbearssl-dev libmicrohttpd-dev libjson-c-dev libinih-dev libcmocka-dev
+python3-kconfiglib python3-pytest openssl curl util-linux procps
+chromium"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -n "$missing" ]; then
+	echo "deps: installing:$missing"
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	$SUDO apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+else
+	echo "deps: all Debian packages present"
+fi
+
+# Browser tests: playwright-core only (it drives Debian's /usr/bin/chromium; never
+# downloads a browser).
+if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
+	echo "deps: npm install in tests/browser"
+	(cd tests/browser && npm install --no-audit --no-fund --loglevel=error)
+fi
