@@ -1,0 +1,434 @@
+#!/usr/bin/env python3
+"""A scriptable HTTPS CMS speaking `cardupd-cms/1` (SPEC.md §2) for tests (test rig).
+
+Owns: the test CMS server (POST <base>/card-status, GET /portal), its scripting API and
+request recording, and the `make demo` CMS CLI.  Standard library only (ssl +
+http.server.ThreadingHTTPServer in a background thread, HTTP/1.1 keep-alive, every
+answer with Content-Length).
+
+    cms = TestCMS(pki["server_cert"], pki["server_key"]).start()
+    cms.url                        # "https://127.0.0.1:PORT/cms"  (client appends /card-status)
+    cms.script(guid_hex, cms.pending("card-1"))
+    cms.script("atr:3bf8...", {"status": 429, "headers": {"Retry-After": "5"}})
+    cms.script("*", {"status": 200, "raw": b"not json"})
+    ...
+    cms.requests[-1]["json"]["card"]["chuid"]["guid"]
+    cms.stop()
+
+Answers (dicts): status (default 200), json (object, sent as JSON), raw (bytes, sent
+as is), headers (dict), delay_s (sleep first), close (True: drop the connection without
+answering).  An answer may also be a list (used in order, the last one repeats) or a
+callable(request_dict) -> answer.  Matching order: GUID (lowercase hex of the CHUID
+GUID), "cplc:<hex>", "atr:<hex>", then "*"; unknown cards get 404 {"error": ...}.
+"""
+
+import argparse
+import hashlib
+import http.server
+import json
+import socket
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+
+MAX_BODY = 64 * 1024
+BASE_PATH = "/cms"
+
+PORTAL_HTML = b"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>CMS Portal</title></head>
+<body><h1>CMS portal</h1><p>CMS portal: your card updates would be done here.</p></body>
+</html>
+"""
+
+
+class CIDict(dict):
+    """dict with case-insensitive string keys (for recorded HTTP headers)."""
+
+    def __init__(self, items=()):
+        super().__init__()
+        for k, v in items:
+            self[k] = v
+
+    def __setitem__(self, k, v):
+        super().__setitem__(k.lower(), v)
+
+    def __getitem__(self, k):
+        return super().__getitem__(k.lower())
+
+    def __contains__(self, k):
+        return super().__contains__(k.lower())
+
+    def get(self, k, default=None):
+        return super().get(k.lower(), default)
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 64
+
+    def __init__(self, addr, handler, cms, ctx, family):
+        self.address_family = family
+        self.cms = cms
+        self.ctx = ctx
+        super().__init__(addr, handler)
+
+    def finish_request(self, request, client_address):
+        # The TLS handshake runs here, in the per-connection thread, so a client that
+        # stalls or fails the handshake never blocks the accept loop.
+        request.settimeout(10)
+        try:
+            tls = self.ctx.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            with self.cms._lock:
+                self.cms.tls_errors.append({"peer": client_address, "error": str(e),
+                                            "time": time.time()})
+            return
+        try:
+            self.RequestHandlerClass(tls, client_address, self)
+        finally:
+            try:
+                tls.close()
+            except OSError:
+                pass
+
+    def handle_error(self, request, client_address):
+        pass    # clients dropping connections is normal in tests
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "cardupd-testcms/1"
+
+    def log_message(self, fmt, *args):
+        if self.server.cms.verbose:
+            sys.stderr.write("testcms: " + (fmt % args) + "\n")
+
+    # ---- plumbing ----
+
+    def _send(self, status, body=b"", headers=None, ctype="application/json"):
+        self.send_response(status)
+        hdrs = CIDict((headers or {}).items())
+        if "content-type" not in hdrs and body:
+            self.send_header("Content-Type", ctype)
+        for k, v in (headers or {}).items():
+            if k.lower() != "content-length":
+                self.send_header(k, str(v))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.wfile.flush()
+
+    def _read_body(self):
+        """Return the body bytes, or None after answering 413/400 (connection closed)."""
+        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        if "chunked" in te:
+            body = b""
+            while True:
+                line = self.rfile.readline(100)
+                try:
+                    n = int(line.split(b";")[0].strip(), 16)
+                except ValueError:
+                    self.close_connection = True
+                    self._send(400, b'{"error":"bad chunk"}')
+                    return None
+                if n == 0:
+                    while self.rfile.readline(1000) not in (b"\r\n", b"\n", b""):
+                        pass
+                    return body
+                if len(body) + n > MAX_BODY:
+                    self.close_connection = True
+                    self._send(413, b'{"error":"body too large"}')
+                    return None
+                body += self.rfile.read(n)
+                self.rfile.readline(10)
+        try:
+            n = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self.close_connection = True
+            self._send(400, b'{"error":"bad Content-Length"}')
+            return None
+        if n > MAX_BODY:
+            # Drain (up to 4 MiB) before answering, or closing with unread data would
+            # reset the connection and the client would never see the 413.
+            left = n if n <= 4 * MAX_BODY * 16 else 0
+            while left > 0:
+                chunk = self.rfile.read(min(left, 65536))
+                if not chunk:
+                    break
+                left -= len(chunk)
+            self.close_connection = True
+            self._send(413, b'{"error":"body too large"}', headers={"Connection": "close"})
+            return None
+        return self.rfile.read(n) if n > 0 else b""
+
+    def _record(self, body, parsed):
+        cert = None
+        try:
+            cert = self.connection.getpeercert()
+        except (AttributeError, ValueError):
+            pass
+        req = {"method": self.command, "path": self.path, "headers": CIDict(self.headers.items()),
+               "body": body, "json": parsed, "peer": self.client_address,
+               "client_cert": cert or None, "time": time.time()}
+        return req
+
+    # ---- routes ----
+
+    def do_GET(self):
+        cms = self.server.cms
+        path = urllib.parse.urlsplit(self.path).path
+        if path in ("/portal", "/portal/"):
+            with cms._lock:
+                cms.portal_visits.append({"path": self.path,
+                                          "headers": CIDict(self.headers.items()),
+                                          "time": time.time()})
+            self._send(200, PORTAL_HTML, ctype="text/html; charset=utf-8")
+            return
+        if self._route("GET", path, b""):
+            return
+        self._send(404, b'{"error":"not found"}')
+
+    def do_HEAD(self):
+        self.do_GET()
+
+    def do_POST(self):
+        cms = self.server.cms
+        body = self._read_body()
+        if body is None:
+            return
+        path = urllib.parse.urlsplit(self.path).path
+        if self._route("POST", path, body):
+            return
+        if path != BASE_PATH + "/card-status":
+            self._send(404, b'{"error":"not found"}')
+            return
+        try:
+            parsed = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            parsed = None
+        req = self._record(body, parsed)
+        with cms._lock:
+            cms.requests.append(req)
+            cms._cond.notify_all()
+        if not isinstance(parsed, dict):
+            self._send(400, b'{"error":"body is not a JSON object"}')
+            return
+        self._answer(cms._lookup(parsed, req), req)
+
+    def do_PUT(self):
+        self._send(405, b'{"error":"method not allowed"}', headers={"Allow": "GET, POST"})
+
+    do_DELETE = do_PATCH = do_PUT
+
+    def _route(self, method, path, body):
+        """Extra routes added with TestCMS.route(); True if one answered."""
+        fn = self.server.cms.routes.get((method, path))
+        if fn is None:
+            return False
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = None
+        req = self._record(body, parsed)
+        with self.server.cms._lock:
+            self.server.cms.route_requests.append(req)
+        self._answer(fn(req), req)
+        return True
+
+    def _answer(self, ans, req):
+        while callable(ans):
+            ans = ans(req)
+        ans = dict(ans or {})
+        if ans.get("delay_s"):
+            time.sleep(ans["delay_s"])
+        if ans.get("close"):
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        status = ans.get("status", 200)
+        headers = ans.get("headers") or {}
+        if "raw" in ans:
+            body = ans["raw"] if isinstance(ans["raw"], bytes) else str(ans["raw"]).encode()
+        elif "json" in ans:
+            body = json.dumps(ans["json"]).encode()
+        else:
+            body = b""
+        self._send(status, body, headers)
+
+
+class TestCMS:
+    """The test CMS; see the module docstring.  Also a context manager."""
+
+    __test__ = False    # not a pytest test class
+
+    def __init__(self, cert, key, host="127.0.0.1", client_ca=None, port=0, verbose=False):
+        self.cert, self.key, self.host, self.client_ca = cert, key, host, client_ca
+        self.port = port
+        self.verbose = verbose
+        self.requests = []          # POST /cms/card-status, in order
+        self.portal_visits = []     # GET /portal
+        self.tls_errors = []        # failed handshakes (e.g. client rejected our cert)
+        self.route_requests = []    # requests answered by route()
+        self.routes = {}            # (method, path) -> callable(req) -> answer
+        self._scripts = {}
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._httpd = None
+        self._thread = None
+
+    # ---- lifecycle ----
+
+    def start(self):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.cert, self.key)
+        if self.client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(self.client_ca)
+        fam = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        self._httpd = _Server((self.host, self.port), _Handler, self, ctx, fam)
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        name="testcms:%d" % self.port, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._thread.join(5)
+            self._httpd = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def origin(self):
+        h = "[%s]" % self.host if ":" in self.host else self.host
+        return "https://%s:%d" % (h, self.port)
+
+    @property
+    def url(self):
+        """The cms.url to configure; the client appends "/card-status"."""
+        return self.origin + BASE_PATH
+
+    @property
+    def portal_url(self):
+        return self.origin + "/portal"
+
+    # ---- scripting ----
+
+    def script(self, match, answer):
+        """Script the answer for cards matching `match`: a GUID hex string (lowercase),
+        "cplc:<hex>", "atr:<hex>" or "*" (default).  answer=None removes the script."""
+        m = match.lower()
+        with self._lock:
+            if answer is None:
+                self._scripts.pop(m, None)
+            else:
+                self._scripts[m] = [list(answer), 0] if isinstance(answer, list) else answer
+
+    def route(self, method, path, fn):
+        """Add an extra endpoint (e.g. SERAM): fn(request_dict) -> answer dict."""
+        self.routes[(method.upper(), path)] = fn
+
+    def pending(self, card_id,
+                updates=(("certificate_renewal", "Your certificate expires soon"),),
+                portal_url=None, recheck_after_s=3600, **extra):
+        """A 200 answer with the given pending updates ((type, description) pairs);
+        extra keys (e.g. agent={...}) are added to the JSON."""
+        js = {"card_id": card_id,
+              "pending": [{"id": "u%d" % (i + 1), "type": t, "description": d}
+                          for i, (t, d) in enumerate(updates)],
+              "portal_url": portal_url or self.portal_url,
+              "recheck_after_s": recheck_after_s}
+        js.update(extra)
+        return {"status": 200, "json": js}
+
+    def nothing_pending(self, card_id, **kw):
+        return self.pending(card_id, updates=(), **kw)
+
+    def wait_requests(self, n, timeout=5.0):
+        """Block until at least n card-status requests arrived; returns a copy."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(self.requests) >= n, timeout):
+                raise TimeoutError("CMS got %d requests, wanted %d" % (len(self.requests), n))
+            return list(self.requests)
+
+    def _lookup(self, body, req):
+        card = body.get("card") if isinstance(body.get("card"), dict) else {}
+        chuid = card.get("chuid") if isinstance(card.get("chuid"), dict) else {}
+        keys = []
+        if isinstance(chuid.get("guid"), str):
+            keys.append(chuid["guid"].lower())
+        if isinstance(card.get("cplc"), str):
+            keys.append("cplc:" + card["cplc"].lower())
+        if isinstance(card.get("atr"), str):
+            keys.append("atr:" + card["atr"].lower())
+        keys.append("*")
+        with self._lock:
+            for k in keys:
+                if k in self._scripts:
+                    ans = self._scripts[k]
+                    if isinstance(ans, list):        # [answers, index]: a sequence
+                        seq, i = ans
+                        ans[1] = min(i + 1, len(seq) - 1)
+                        return seq[i]
+                    return ans
+        return {"status": 404, "json": {"error": "unknown card"}}
+
+
+# ---- CLI for `make demo` ------------------------------------------------------------
+
+def _demo_answer(cms):
+    def answer(req):
+        card = req["json"].get("card") or {}
+        ident = ((card.get("chuid") or {}).get("guid") or card.get("cplc")
+                 or card.get("atr") or "unknown")
+        card_id = "card-" + hashlib.sha256(str(ident).encode()).hexdigest()[:12]
+        return cms.pending(card_id, updates=[
+            ("certificate_renewal", "Your PIV authentication certificate expires soon"),
+            ("credential_add", "A new Wi-Fi certificate is ready for your card"),
+            ("card_unlock", "Reset your PIN retry counter"),
+        ])
+    return answer
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="cardupd test CMS (cardupd-cms/1)")
+    ap.add_argument("--cert", required=True)
+    ap.add_argument("--key", required=True)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--client-ca")
+    ap.add_argument("--pending-for-all", action="store_true",
+                    help="answer every card with three pending updates")
+    a = ap.parse_args(argv)
+    cms = TestCMS(a.cert, a.key, host=a.host, client_ca=a.client_ca, port=a.port,
+                  verbose=True)
+    if a.pending_for_all:
+        cms.script("*", _demo_answer(cms))
+    cms.start()
+    print("testcms: url %s  portal %s" % (cms.url, cms.portal_url), flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    cms.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
