@@ -19,6 +19,8 @@ BUILD     ?= build
 SANFLAGS  :=
 endif
 PKG_CONFIG ?= pkg-config
+V         ?= 0
+Q         := $(if $(filter 1,$(V)),,@)
 
 WARN      := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
              -Wpointer-arith -Wcast-qual -Wsign-compare -Werror
@@ -34,15 +36,18 @@ VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 CORE_SRCS := $(wildcard firmware/*.c drivers/*.c web/*.c)
 CORE_SRCS := $(filter-out firmware/main.c,$(CORE_SRCS))
-CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/assets.o
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/assets.o $(BUILD)/admin_assets.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 ASSETS    := $(sort $(wildcard web/kiosk/*))
+ADMIN_ASSETS := $(sort $(wildcard web/admin/*))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_SECONDS ?= 20
 
 KCONFIG_ENV := KCONFIG_CONFIG=.config
 export KCONFIG_CONFIG := .config
 
-.PHONY: all deps defconfig menuconfig olddefconfig savedefconfig clean distclean \
+.PHONY: all fuzz deps defconfig menuconfig olddefconfig savedefconfig clean distclean \
         test unit integration demo bench check-config-header
 
 all: $(BUILD)/cardupd
@@ -76,28 +81,38 @@ $(BUILD)/version.h: FORCE
 FORCE:
 
 # ---- objects -----------------------------------------------------------------
-$(BUILD)/%.o: %.c $(BUILD)/autoconf.h $(BUILD)/version.h
+# version.h is order-only: the .d files track which objects really include it, so a
+# new commit does not rebuild everything.
+$(BUILD)/%.o: %.c $(BUILD)/autoconf.h | $(BUILD)/version.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/assets.c: scripts/embed.py $(ASSETS)
 	@mkdir -p $(@D)
-	$(PY) scripts/embed.py $@ $(ASSETS)
+	$(PY) scripts/embed.py $@ web_assets $(ASSETS)
 
-$(BUILD)/assets.o: $(BUILD)/assets.c $(BUILD)/autoconf.h
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+$(BUILD)/admin_assets.c: scripts/embed.py $(ADMIN_ASSETS)
+	@mkdir -p $(@D)
+	$(PY) scripts/embed.py $@ admin_assets $(ADMIN_ASSETS)
+
+$(BUILD)/assets.o $(BUILD)/admin_assets.o: $(BUILD)/%.o: $(BUILD)/%.c $(BUILD)/autoconf.h
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libcardupd.a: $(CORE_OBJS)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/cardupd: $(BUILD)/firmware/main.o $(BUILD)/libcardupd.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- tests ---------------------------------------------------------------------
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcardupd.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -DVECTORS_DIR='"$(CURDIR)/tests/vectors"' \
+	@echo "  CC/LD   $@"
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -DVECTORS_DIR='"$(CURDIR)/tests/vectors"' \
 	    -o $@ $< $(BUILD)/libcardupd.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
 unit: $(UNIT_BINS)
@@ -113,16 +128,23 @@ test: deps
 deps:
 	@scripts/deps.sh
 
+# libFuzzer targets, one per parser of untrusted input; each runs FUZZ_SECONDS.
+fuzz: $(BUILD)/autoconf.h $(BUILD)/version.h
+	@scripts/fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_SRCS)
+
 demo: deps $(BUILD)/cardupd
 	$(PY) tests/rig/demo.py --cardupd $(BUILD)/cardupd
 
-bench: $(BUILD)/cardupd
-	$(PY) tests/bench/run.py --cardupd $(BUILD)/cardupd
+bench: deps $(BUILD)/cardupd
+	@CARDUPD_BIN=$(CURDIR)/$(BUILD)/cardupd scripts/bench.sh
 
 clean:
 	rm -rf build
 
 distclean: clean
 	rm -f .config .config.old defconfig
+
+# Boards, cross builds, the image and size figures (issue 7) live in board/board.mk.
+-include board/board.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

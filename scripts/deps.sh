@@ -8,6 +8,7 @@ PKGS="gcc make pkg-config libc6-dev
 libpcsclite-dev pcscd libccid vsmartcard-vpcd
 libbearssl-dev libmicrohttpd-dev libjson-c-dev libinih-dev libcmocka-dev
 python3-kconfiglib python3-pytest openssl curl util-linux procps
+clang libclang-rt-14-dev
 chromium"
 
 missing=""

@@ -12,7 +12,9 @@ struct asset {
 	const char		*etag;	/* quoted */
 };
 
-/* Terminated by an entry whose path is NULL. */
+/* Terminated by an entry whose path is NULL. web_assets: web/kiosk/, admin_assets:
+ * web/admin/ (empty when there is no such folder). */
 extern const struct asset web_assets[];
+extern const struct asset admin_assets[];
 
 #endif
