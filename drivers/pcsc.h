@@ -27,7 +27,23 @@ struct pcsc_event {
 };
 
 /* Called from the watcher thread for every event. Must not block for long; the
- * event is only valid during the call (copy it). */
+ * event is only valid during the call (copy it).
+ *
+ * Order and meaning, per reader: READER_ADDED, then for each card CARD_INSERTED,
+ * then at most one of CARD_IDENTITY / CARD_READ_FAILED, then CARD_REMOVED. A card
+ * pulled before its read ended gets CARD_REMOVED and no read result. startup is
+ * set on CARD_INSERTED and on the read result of a card that was present when
+ * the watcher (re)connected to pcscd.
+ *
+ * When pcscd goes away (or restarts) the watcher posts CARD_REMOVED and
+ * READER_REMOVED for every known reader, then SERVICE_DOWN (once per outage);
+ * on reconnection SERVICE_UP, READER_ADDED and CARD_INSERTED (startup=1) for the
+ * cards found. SERVICE_DOWN is also posted when pcscd is not there at start.
+ *
+ * Card reads run on a short-lived thread per read, so a card that never answers
+ * blocks only its own reader: the reader stays busy (a new card there is read
+ * once the stuck thread returns) and the stuck thread is abandoned, not joined.
+ * Results still reach the callback from the watcher thread only. */
 typedef void (*pcsc_event_cb)(void *arg, const struct pcsc_event *ev);
 
 struct pcsc_watcher;
@@ -37,7 +53,9 @@ struct pcsc_watcher;
  * Returns a watcher, or NULL with errno set when the thread cannot be created. */
 struct pcsc_watcher *pcsc_start(const char *reader_glob, pcsc_event_cb cb, void *arg);
 
-/* Stops the thread (SCardCancel) and frees everything. NULL is accepted. */
+/* Stops the thread (SCardCancel) and frees everything. NULL is accepted. No
+ * callback runs after it returns; a read thread stuck in the card is left behind
+ * and frees its own state if it ever returns. */
 void pcsc_stop(struct pcsc_watcher *w);
 
 #endif
