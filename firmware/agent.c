@@ -39,6 +39,9 @@ agent_failure_text(const char *code)
 		{ "portal_not_allowed", "The card management service sent an address this device may not open." },
 		{ "card_unreadable", "Your card could not be read. Remove it and insert it again." },
 		{ "busy", "This device is busy. Please try again in a moment." },
+		{ "card_unavailable", "The card was removed or stopped answering during the update." },
+		{ "different_card", "A different card is in the reader." },
+		{ "session_failed", "The card update did not finish." },
 	};
 
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
@@ -95,6 +98,7 @@ clear_outcome(struct agent_reader *r)
 	r->code[0] = '\0';
 	r->result.n_updates = 0;
 	r->manual = 0;
+	r->session_id[0] = '\0';
 }
 
 /* Appends an action and returns it; no event produces more than AGENT_MAX_ACTIONS,
@@ -122,6 +126,19 @@ push_hook(struct agent_action *acts, size_t *n, int reader, enum agent_hook h)
 
 	if (act != NULL)
 		act->hook = h;
+}
+
+static void
+cancel_session(struct agent_reader *r, int i, struct agent_action *acts, size_t *n)
+{
+	struct agent_action *act;
+
+	if (!r->session)
+		return;
+	if ((act = push(acts, n, AGENT_ACT_CANCEL_SESSION, i, 0)) != NULL)
+		act->serial = r->session_serial;
+	r->session = 0;
+	r->progress[0] = '\0';
 }
 
 static void
@@ -153,6 +170,7 @@ static void
 card_gone(struct agent_reader *r, int i, struct agent_action *acts, size_t *n)
 {
 	cancel_check(r, i, acts, n);
+	cancel_session(r, i, acts, n);
 	if (r->phase == AGENT_PORTAL || r->phase == AGENT_REINSERT)
 		push_hook(acts, n, i, AGENT_HOOK_SESSION_END);
 	r->card_present = 0;
@@ -183,6 +201,8 @@ check_done(struct agent *a, int i, const struct agent_event *ev,
 		snprintf(r->prompt_id, sizeof(r->prompt_id), "p%u", r->prompt_no);
 		r->prompt_deadline_ms = ev->now_ms + (int64_t)a->prompt_timeout_s * 1000;
 		r->phase = AGENT_PROMPT;
+		snprintf(r->session_id, sizeof(r->session_id), "%s",
+		    res->seram_url[0] != '\0' && ev->session_id != NULL ? ev->session_id : "");
 		a->count.prompts_shown++;
 		push_hook(acts, n, i, AGENT_HOOK_PROMPT);
 		break;
@@ -261,6 +281,7 @@ agent_handle(struct agent *a, const struct agent_event *ev, struct agent_action 
 		break;
 	case AGENT_EV_CARD_INSERTED:
 		cancel_check(r, i, acts, &n);
+		cancel_session(r, i, acts, &n);
 		if (r->phase == AGENT_PORTAL || r->phase == AGENT_REINSERT)
 			push_hook(acts, &n, i, AGENT_HOOK_SESSION_END);
 		clear_outcome(r);
@@ -332,6 +353,56 @@ agent_handle(struct agent *a, const struct agent_event *ev, struct agent_action 
 		r->prompt_deadline_ms = 0;
 		a->count.prompts_proceeded++;
 		push_hook(acts, &n, i, AGENT_HOOK_PROCEED);
+		if (r->result.seram_url[0] != '\0' && r->session_id[0] != '\0') {
+			struct agent_action *act;
+
+			r->session = 1;
+			r->session_serial = ++a->next_session;
+			r->progress[0] = '\0';
+			a->count.sessions_started++;
+			if ((act = push(acts, &n, AGENT_ACT_START_SESSION, i, 0)) != NULL)
+				act->serial = r->session_serial;
+		}
+		*changed = 1;
+		break;
+	case AGENT_EV_SESSION_PROGRESS:
+		if (!r->session || ev->serial != r->session_serial || ev->text == NULL)
+			break;
+		snprintf(r->progress, sizeof(r->progress), "%s", ev->text);
+		*changed = 1;
+		break;
+	case AGENT_EV_SESSION_DONE:
+		if (!r->session || ev->serial != r->session_serial)
+			break;	/* cancelled already, or an older session */
+		r->session = 0;
+		r->progress[0] = '\0';
+		r->message[0] = '\0';
+		if (ev->ok) {
+			a->count.sessions_ok++;
+			r->phase = AGENT_REINSERT;
+			snprintf(r->message, sizeof(r->message),
+			    "Remove and re-insert your card to apply your new credentials.");
+		} else {
+			a->count.sessions_failed++;
+			r->phase = AGENT_CHECK_FAILED;
+			snprintf(r->code, sizeof(r->code), "%s",
+			    ev->code != NULL && ev->code[0] ? ev->code : "session_failed");
+			if (strcmp(r->code, "session_failed") == 0)
+				snprintf(r->message, sizeof(r->message), "%s",
+				    agent_failure_text(r->code));
+			else
+				snprintf(r->message, sizeof(r->message), "The card update did "
+				    "not finish. %s", agent_failure_text(r->code));
+		}
+		*changed = 1;
+		break;
+	case AGENT_EV_SESSION_CANCEL:
+		if (!r->session)
+			break;
+		cancel_session(r, i, acts, &n);
+		a->count.sessions_failed++;
+		r->phase = AGENT_IDLE;
+		clear_outcome(r);
 		*changed = 1;
 		break;
 	case AGENT_EV_CLOSE:

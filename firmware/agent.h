@@ -35,6 +35,10 @@ struct agent_reader {
 	struct cms_result	result;		/* last answer (prompt contents) */
 	char			message[AGENT_MSG_MAX];	/* "" = none (manual checks) */
 	char			code[CMS_CODE_MAX];
+	char			session_id[33];	/* SERAM sessionId offered with the prompt */
+	int			session;	/* a SERAM session runs on this card */
+	unsigned		session_serial;
+	char			progress[AGENT_MSG_MAX];	/* session progress text */
 	int			portal_card;	/* a card of this reader went to the portal */
 	struct card_identity	portal_id;	/* ... this one */
 	int			followup;	/* current check follows an update */
@@ -42,13 +46,15 @@ struct agent_reader {
 
 struct agent_counters {
 	unsigned long	insertions, checks, checks_failed, prompts_shown,
-			prompts_proceeded, prompts_closed, prompts_timed_out;
+			prompts_proceeded, prompts_closed, prompts_timed_out,
+			sessions_started, sessions_ok, sessions_failed;
 };
 
 struct agent {
 	struct agent_reader	r[CONFIG_MAX_READERS];
 	uint32_t		next_seq;	/* check ids */
 	uint32_t		next_prompt;
+	unsigned		next_session;
 	int			prompt_timeout_s;
 	struct agent_counters	count;
 };
@@ -58,6 +64,7 @@ enum agent_event_type {
 	AGENT_EV_CARD_INSERTED, AGENT_EV_CARD_IDENTITY, AGENT_EV_CARD_READ_FAILED,
 	AGENT_EV_CARD_REMOVED, AGENT_EV_CHECK_DONE, AGENT_EV_MANUAL_CHECK,
 	AGENT_EV_PROCEED, AGENT_EV_CLOSE, AGENT_EV_TICK,
+	AGENT_EV_SESSION_PROGRESS, AGENT_EV_SESSION_DONE, AGENT_EV_SESSION_CANCEL,
 };
 
 struct agent_event {
@@ -69,12 +76,19 @@ struct agent_event {
 	uint32_t			 check_seq;	/* CHECK_DONE */
 	const struct cms_result		*result;	/* CHECK_DONE */
 	const char			*prompt_id;	/* PROCEED, CLOSE (NULL: any) */
+	const char			*session_id;	/* CHECK_DONE: SERAM id to offer */
+	unsigned			 serial;	/* SESSION_PROGRESS/DONE */
+	int				 ok;		/* SESSION_DONE */
+	const char			*code;		/* SESSION_DONE when !ok */
+	const char			*text;		/* SESSION_PROGRESS */
 };
 
 enum agent_action_type {
 	AGENT_ACT_START_CHECK,	/* run a CMS check for reader with check_seq */
 	AGENT_ACT_CANCEL_CHECK,	/* abandon check_seq */
 	AGENT_ACT_HOOK,		/* run a configured hook */
+	AGENT_ACT_START_SESSION,	/* start the SERAM session (serial) for reader */
+	AGENT_ACT_CANCEL_SESSION,	/* end it (serial) */
 };
 
 enum agent_hook { AGENT_HOOK_PROMPT, AGENT_HOOK_PROCEED, AGENT_HOOK_SESSION_END };
@@ -85,6 +99,7 @@ struct agent_action {
 	uint32_t		check_seq;
 	enum cms_trigger	trigger;
 	enum agent_hook		hook;
+	unsigned		serial;		/* sessions */
 };
 
 /* Starts with no readers. prompt_timeout_s: how long a prompt stays up. */

@@ -148,6 +148,7 @@ attempt(struct settings *s, const char *body, struct cms_result *out)
 	}
 	cms_judge_answer(hr.status, hr.retry_after, hr.body, hr.body_len, &s->origins,
 	    (long long)time(NULL), out);
+	out->resumed = hr.resumed;
 }
 
 static void

@@ -43,6 +43,7 @@ struct cms_result {
 	long			recheck_after_s;	/* -1 when absent */
 	long			retry_after_s;		/* -1 when absent */
 	int			http_status;		/* 0 when no answer */
+	int			resumed;	/* TLS session resumed (when http_status) */
 };
 
 /* Allowed portal origins, normalised like http_url.origin ("https://host[:port]"). */

@@ -219,6 +219,8 @@ apply(struct parse_state *ps, const char *s, const char *k, const char *v,
 		return set_int(&c->cms_timeout_ms, v, 100, 120000, why);
 	if (IS("cms", "retries"))
 		return set_int(&c->cms_retries, v, 0, 10, why);
+	if (IS("cms", "session_timeout_s"))
+		return set_int(&c->cms_session_timeout_s, v, 5, 3600, why);
 	if (IS("cms", "client_cert"))
 		return set_str(c->cms_client_cert, sizeof(c->cms_client_cert), v, why);
 	if (IS("cms", "client_key"))
@@ -268,8 +270,20 @@ apply(struct parse_state *ps, const char *s, const char *k, const char *v,
 		return set_str(c->admin_tls_cert, sizeof(c->admin_tls_cert), v, why);
 	if (IS("admin", "tls_key"))
 		return set_str(c->admin_tls_key, sizeof(c->admin_tls_key), v, why);
-	if (IS("admin", "password_hash"))
+	if (IS("admin", "password_hash")) {
+		if (*v != '\0' && *v != '$') {
+			*why = "expected a crypt(3) hash such as mkpasswd -m yescrypt prints";
+			return -1;
+		}
 		return set_str(c->admin_password_hash, sizeof(c->admin_password_hash), v, why);
+	}
+	if (IS("admin", "state_dir")) {
+		if (v[0] != '/') {
+			*why = "must be an absolute path";
+			return -1;
+		}
+		return set_str(c->admin_state_dir, sizeof(c->admin_state_dir), v, why);
+	}
 	if (IS("hooks", "on_prompt"))
 		return set_str(c->hook_on_prompt, sizeof(c->hook_on_prompt), v, why);
 	if (IS("hooks", "on_proceed"))
@@ -360,12 +374,15 @@ cfg_defaults(struct cfg *c)
 		strcpy(c->device_id, "cardupd");
 	c->cms_timeout_ms = CONFIG_CMS_TIMEOUT_MS;
 	c->cms_retries = CONFIG_CMS_RETRIES;
+	c->cms_session_timeout_s = CONFIG_SERAM_SESSION_MAX_S;
 	snprintf(c->kiosk_listen, sizeof(c->kiosk_listen), "%s", CONFIG_KIOSK_LISTEN_DEFAULT);
 	c->prompt_timeout_s = CONFIG_KIOSK_PROMPT_TIMEOUT_S;
 	strcpy(c->kiosk_readers, "*");
 	strcpy(c->kiosk_lang, "en");
 	c->kiosk_manual_check = 1;
 	snprintf(c->admin_listen, sizeof(c->admin_listen), "%s", CONFIG_ADMIN_LISTEN_DEFAULT);
+	snprintf(c->admin_state_dir, sizeof(c->admin_state_dir), "%s",
+	    CONFIG_ADMIN_STATE_DIR_DEFAULT);
 #if defined(CONFIG_LOG_LEVEL_DEBUG)
 	c->log_level = LOG_LVL_DEBUG;
 #elif defined(CONFIG_LOG_LEVEL_WARN)
@@ -414,6 +431,8 @@ cfg_parse_string(const char *name, const char *text, struct cfg *c, char *err,
 		add_error(&ps, "cms", "trust_anchors", "required key missing");
 	if (!(ps.seen & REQ_ORIGINS))
 		add_error(&ps, "cms", "portal_origins", "required key missing");
+	if ((c->admin_tls_cert[0] == '\0') != (c->admin_tls_key[0] == '\0'))
+		add_error(&ps, "admin", "tls_cert", "tls_cert and tls_key go together");
 	if ((c->cms_client_cert[0] == '\0') != (c->cms_client_key[0] == '\0'))
 		add_error(&ps, "cms", "client_cert", "client_cert and client_key go together");
 	return ps.nerr == 0 ? 0 : -1;

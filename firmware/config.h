@@ -21,6 +21,7 @@ struct cfg {
 	int			cms_retries;
 	char			cms_client_cert[CFG_PATH_MAX];
 	char			cms_client_key[CFG_PATH_MAX];
+	int			cms_session_timeout_s;	/* SERAM session cap */
 	/* [kiosk] */
 	char			kiosk_listen[80];
 	int			prompt_timeout_s;
@@ -33,6 +34,7 @@ struct cfg {
 	char			admin_tls_cert[CFG_PATH_MAX];
 	char			admin_tls_key[CFG_PATH_MAX];
 	char			admin_password_hash[256];
+	char			admin_state_dir[CFG_PATH_MAX];	/* key, certificate, tokens, audit */
 	/* [hooks] */
 	char			hook_on_prompt[CFG_CMD_MAX];
 	char			hook_on_proceed[CFG_CMD_MAX];

@@ -21,12 +21,14 @@
 #include "hooks.h"
 #include "log.h"
 #include "pcsc.h"
+#include "seram.h"
 #include "server.h"
+#include "session.h"
 #include "state.h"
 #include "trust.h"
 #include "version.h"
 
-enum ev_kind { EV_PCSC, EV_CHECK, EV_WEB };
+enum ev_kind { EV_PCSC, EV_CHECK, EV_WEB, EV_SESSION };
 
 struct event {
 	enum ev_kind	kind;
@@ -38,6 +40,7 @@ struct event {
 			long			latency_ms;
 		} check;
 		struct web_cmd		web;
+		struct session_report	session;
 	} u;
 };
 
@@ -49,6 +52,8 @@ struct daemon {
 	struct checker		*checker;
 	struct web_server	*web;
 	struct pcsc_watcher	*pcsc;
+	struct session		*sess[CONFIG_MAX_READERS];	/* SERAM sessions */
+	unsigned		 sess_serial[CONFIG_MAX_READERS];
 	unsigned long		 seq;
 	char			 kiosk_origin[96];
 };
@@ -100,6 +105,19 @@ on_check(void *arg, const struct check_job *job, const struct cms_result *res,
 	post(d, ev, "a check result");
 }
 
+static void
+on_session(void *arg, const struct session_report *rep)
+{
+	struct daemon *d = arg;
+	struct event *ev = malloc(sizeof(*ev));
+
+	if (ev == NULL)
+		return;
+	ev->kind = EV_SESSION;
+	ev->u.session = *rep;
+	post(d, ev, "a card update session report");
+}
+
 static int
 on_web(void *arg, const struct web_cmd *cmd)
 {
@@ -131,6 +149,50 @@ publish(struct daemon *d)
 }
 
 static void handle(struct daemon *d, const struct agent_event *aev);
+
+static void
+start_session(struct daemon *d, const struct agent_action *act)
+{
+	const struct agent_reader *r = &d->agent.r[act->reader];
+	struct session_params p;
+	char err[200];
+
+	memset(&p, 0, sizeof(p));
+	p.reader_idx = act->reader;
+	p.serial = act->serial;
+	snprintf(p.reader, sizeof(p.reader), "%s", r->name);
+	p.id = r->id;
+	snprintf(p.seram_url, sizeof(p.seram_url), "%s", r->result.seram_url);
+	snprintf(p.session_id, sizeof(p.session_id), "%s", r->session_id);
+	p.max_s = d->cfg.cms_session_timeout_s;
+	/* A cancelled session may still be finishing its last long poll: let it go. */
+	session_free(d->sess[act->reader], 0);
+	d->sess[act->reader] = session_start(&p, &d->cfg, on_session, d, err, sizeof(err));
+	d->sess_serial[act->reader] = act->serial;
+	log_info("session: %s: card update session %u started", r->name, act->serial);
+	if (d->sess[act->reader] == NULL) {
+		struct agent_event aev;
+
+		log_warnx("session: %s: %s", r->name, err);
+		memset(&aev, 0, sizeof(aev));
+		aev.type = AGENT_EV_SESSION_DONE;
+		aev.now_ms = mono_ms();
+		aev.reader = r->name;
+		aev.serial = act->serial;
+		aev.code = "session_failed";
+		handle(d, &aev);
+	}
+}
+
+static void
+cancel_session(struct daemon *d, const struct agent_action *act)
+{
+	if (d->sess[act->reader] != NULL && d->sess_serial[act->reader] == act->serial) {
+		log_info("session: %s: cancelled", d->agent.r[act->reader].name);
+		session_cancel(d->sess[act->reader], d->agent.r[act->reader].card_present ?
+		    "cancelled at the kiosk" : "card removed");
+	}
+}
 
 static void
 run_hook(struct daemon *d, const struct agent_action *act)
@@ -222,6 +284,12 @@ handle(struct daemon *d, const struct agent_event *aev)
 		case AGENT_ACT_HOOK:
 			run_hook(d, &acts[i]);
 			break;
+		case AGENT_ACT_START_SESSION:
+			start_session(d, &acts[i]);
+			break;
+		case AGENT_ACT_CANCEL_SESSION:
+			cancel_session(d, &acts[i]);
+			break;
 		}
 	if (changed)
 		publish(d);
@@ -282,6 +350,7 @@ dispatch(struct daemon *d, struct event *ev)
 	}
 	case EV_CHECK: {
 		const struct cms_result *res = &ev->u.check.res;
+		static char sid[SESSION_ID_LEN + 1];
 
 		card_log_tag(&ev->u.check.job.id, tag);
 		if (res->outcome == CMS_OUT_FAILED)
@@ -294,6 +363,33 @@ dispatch(struct daemon *d, struct event *ev)
 		aev.reader = ev->u.check.job.reader;
 		aev.check_seq = ev->u.check.job.check_seq;
 		aev.result = res;
+		/* A fresh sessionId for each prompt that may lead to a SERAM session. */
+		if (res->outcome == CMS_OUT_PENDING && res->seram_url[0] != '\0') {
+			if (seram_new_session_id(sid) == 0)
+				aev.session_id = sid;
+			else
+				log_warn("session: no random session id; updates without it");
+		}
+		break;
+	}
+	case EV_SESSION: {
+		const struct session_report *rep = &ev->u.session;
+		int i = rep->reader_idx;
+
+		if (i < 0 || i >= CONFIG_MAX_READERS)
+			return;
+		if (rep->type == SESSION_EV_DONE && d->sess[i] != NULL &&
+		    d->sess_serial[i] == rep->serial) {
+			session_free(d->sess[i], 1000);	/* its thread is returning */
+			d->sess[i] = NULL;
+		}
+		aev.type = rep->type == SESSION_EV_DONE ? AGENT_EV_SESSION_DONE :
+		    AGENT_EV_SESSION_PROGRESS;
+		aev.reader = d->agent.r[i].name;
+		aev.serial = rep->serial;
+		aev.ok = rep->ok;
+		aev.code = rep->code;
+		aev.text = rep->text;
 		break;
 	}
 	case EV_WEB:
@@ -311,6 +407,10 @@ dispatch(struct daemon *d, struct event *ev)
 		case WEB_CMD_CLOSE:
 			log_info("prompt on \"%s\": close", ev->u.web.reader);
 			aev.type = AGENT_EV_CLOSE;
+			break;
+		case WEB_CMD_CANCEL_SESSION:
+			log_info("card update on \"%s\": cancel", ev->u.web.reader);
+			aev.type = AGENT_EV_SESSION_CANCEL;
 			break;
 		}
 		break;
@@ -517,6 +617,11 @@ main(int argc, char *argv[])
 	log_info("cardupd %s: kiosk page on %s, CMS %s", CARDUPD_VERSION, d.kiosk_origin,
 	    d.cfg.cms_url);
 	rc = run(&d, sfd);
+	for (int i = 0; i < CONFIG_MAX_READERS; i++)
+		if (d.sess[i] != NULL) {
+			session_cancel(d.sess[i], "device shutting down");
+			session_free(d.sess[i], 2000);
+		}
 	pcsc_stop(d.pcsc);
 	web_stop(d.web);
 	checker_stop(d.checker);

@@ -46,6 +46,25 @@ state_add_query(char *out, size_t cap, const char *url, const char *param,
 	return 0;
 }
 
+/* The URL Proceed goes to: the CMS's portal_url, plus the SERAM session id (SPEC §7)
+ * and the way back to the kiosk page when configured. A URL that would not fit is
+ * given without the additions (the portal still works, only less conveniently). */
+static void
+portal_url(char *out, size_t cap, const struct agent_reader *r, const struct cfg *cfg,
+    const char *kiosk_origin)
+{
+	char tmp[CMS_URL_MAX + 64];
+
+	snprintf(out, cap, "%s", r->result.portal_url);
+	if (r->session_id[0] != '\0') {
+		if (state_add_query(tmp, sizeof(tmp), out, "seram_session", r->session_id) == 0)
+			snprintf(out, cap, "%s", tmp);
+	}
+	if (cfg->kiosk_return_param[0] != '\0' &&
+	    state_add_query(tmp, sizeof(tmp), out, cfg->kiosk_return_param, kiosk_origin) == 0)
+		snprintf(out, cap, "%s", tmp);
+}
+
 static json_object *
 str_or_null(const char *s)
 {
@@ -92,11 +111,7 @@ state_snapshot(const struct agent *a, const struct cfg *cfg, const char *kiosk_o
 			json_object *ups = json_object_new_array();
 
 			snprintf(v->prompt_id, sizeof(v->prompt_id), "%s", r->prompt_id);
-			if (cfg->kiosk_return_param[0] == '\0' || state_add_query(v->portal_url,
-			    sizeof(v->portal_url), r->result.portal_url,
-			    cfg->kiosk_return_param, kiosk_origin) == -1)
-				snprintf(v->portal_url, sizeof(v->portal_url), "%s",
-				    r->result.portal_url);
+			portal_url(v->portal_url, sizeof(v->portal_url), r, cfg, kiosk_origin);
 			prompt = json_object_new_object();
 			json_object_object_add(prompt, "id", json_object_new_string(r->prompt_id));
 			for (size_t u = 0; u < r->result.n_updates; u++) {
@@ -115,6 +130,13 @@ state_snapshot(const struct agent *a, const struct cfg *cfg, const char *kiosk_o
 			    json_object_new_boolean(r->manual));
 		}
 		json_object_object_add(jr, "prompt", prompt);
+		if (r->session) {
+			json_object *jsess = json_object_new_object();
+
+			json_object_object_add(jsess, "progress", str_or_null(r->progress));
+			json_object_object_add(jr, "session", jsess);
+		} else
+			json_object_object_add(jr, "session", NULL);
 		json_object_object_add(jr, "message", str_or_null(r->message));
 		json_object_object_add(jr, "code", str_or_null(r->code));
 		json_object_array_add(readers, jr);

@@ -399,6 +399,8 @@ handle_command(struct web_server *ws, struct MHD_Connection *conn, const char *u
 		cmd.type = WEB_CMD_PROCEED;
 	else if (strcmp(url, "/api/v1/prompt/close") == 0)
 		cmd.type = WEB_CMD_CLOSE;
+	else if (strcmp(url, "/api/v1/session/cancel") == 0)
+		cmd.type = WEB_CMD_CANCEL_SESSION;
 	else
 		return send_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint");
 	if (up->too_big)

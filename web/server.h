@@ -28,7 +28,7 @@ struct web_snapshot {
 	struct web_reader_view	 r[CONFIG_MAX_READERS];
 };
 
-enum web_cmd_type { WEB_CMD_CHECK, WEB_CMD_PROCEED, WEB_CMD_CLOSE };
+enum web_cmd_type { WEB_CMD_CHECK, WEB_CMD_PROCEED, WEB_CMD_CLOSE, WEB_CMD_CANCEL_SESSION };
 
 struct web_cmd {
 	enum web_cmd_type	type;

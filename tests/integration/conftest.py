@@ -61,13 +61,17 @@ def make_daemon(tmp_path, pcscd, cms, pki):
     """make_daemon(conf={...}, cms_url=..., anchors=...) -> started Cardupd."""
     started = []
 
-    def make(conf=None, start=True, cms_url=None, anchors=None, origins=None):
+    def make(conf=None, start=True, cms_url=None, anchors=None, origins=None,
+             wait_readers=True):
         d = Cardupd(os.path.abspath(BIN), str(tmp_path), pcscd.env,
                     cms_url or cms.url, anchors or pki["ca_cert"],
                     origins or [cms.origin], conf)
         started.append(d)
         if start:
             d.start()
+            if wait_readers:
+                # The kiosk API answers before the watcher has listed the readers.
+                d.wait_for(lambda st: len(st["readers"]) >= 1, what="readers listed")
         return d
     yield make
     # Every daemon must stop cleanly on SIGTERM, with no sanitizer finding (in the

@@ -292,6 +292,128 @@ test_reader_table_full(void **state)
 	assert_string_equal(agent_phase_name(AGENT_REINSERT), "reinsert");
 }
 
+static size_t
+session_ev(enum agent_event_type t, const char *reader, unsigned serial, int ok,
+    const char *code, const char *text)
+{
+	struct agent_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = t;
+	e.reader = reader;
+	e.serial = serial;
+	e.ok = ok;
+	e.code = code;
+	e.text = text;
+	return agent_handle(&A, &e, acts, &changed);
+}
+
+/* A prompt with a SERAM URL: Proceed starts a session; progress; stop → reinsert. */
+static void
+test_seram_session(void **state)
+{
+	struct card_identity id = card(7);
+	struct agent_event e;
+	static struct cms_result res;
+	unsigned serial;
+	size_t n;
+	int i = agent_find(&A, R0);
+
+	(void)state;
+	ev(AGENT_EV_CARD_INSERTED, R0, 0);
+	identity(R0, &id, 0, 0);
+	memset(&res, 0, sizeof(res));
+	res.outcome = CMS_OUT_PENDING;
+	res.n_updates = 1;
+	strcpy(res.portal_url, "https://cms.example/portal");
+	strcpy(res.seram_url, "https://cms.example/gp/seram");
+	memset(&e, 0, sizeof(e));
+	e.type = AGENT_EV_CHECK_DONE;
+	e.reader = R0;
+	e.check_seq = acts[0].check_seq;
+	e.result = &res;
+	e.session_id = "0123456789abcdef0123456789abcdef";
+	agent_handle(&A, &e, acts, &changed);
+	assert_string_equal(A.r[i].session_id, "0123456789abcdef0123456789abcdef");
+	n = prompt_cmd(AGENT_EV_PROCEED, R0, A.r[i].prompt_id, 10);
+	assert_int_equal(n, 2);
+	assert_int_equal(acts[1].type, AGENT_ACT_START_SESSION);
+	serial = acts[1].serial;
+	assert_true(A.r[i].session);
+	session_ev(AGENT_EV_SESSION_PROGRESS, R0, serial, 0, NULL, "Writing certificate");
+	assert_true(changed);
+	assert_string_equal(A.r[i].progress, "Writing certificate");
+	session_ev(AGENT_EV_SESSION_PROGRESS, R0, serial + 1, 0, NULL, "stale");
+	assert_false(changed);
+	session_ev(AGENT_EV_SESSION_DONE, R0, serial, 1, NULL, NULL);
+	assert_int_equal(A.r[i].phase, AGENT_REINSERT);
+	assert_false(A.r[i].session);
+	assert_int_equal(A.count.sessions_ok, 1);
+	/* Removal in reinsert: session end hook; the same card back: up to date. */
+	n = ev(AGENT_EV_CARD_REMOVED, R0, 20);
+	assert_int_equal(acts[0].hook, AGENT_HOOK_SESSION_END);
+	ev(AGENT_EV_CARD_INSERTED, R0, 30);
+	identity(R0, &id, 0, 30);
+	done(R0, acts[0].check_seq, CMS_OUT_NONE, 0, 40);
+	assert_string_equal(A.r[i].message, "Your card is up to date.");
+}
+
+/* Removal during a session cancels it; a late DONE is ignored; Cancel from the page. */
+static void
+test_seram_session_cancel(void **state)
+{
+	struct card_identity id = card(8);
+	struct agent_event e;
+	static struct cms_result res;
+	unsigned serial;
+	size_t n;
+	int i = agent_find(&A, R0);
+
+	(void)state;
+	for (int round = 0; round < 2; round++) {
+		ev(AGENT_EV_CARD_INSERTED, R0, 0);
+		identity(R0, &id, 0, 0);
+		memset(&res, 0, sizeof(res));
+		res.outcome = CMS_OUT_PENDING;
+		res.n_updates = 1;
+		strcpy(res.seram_url, "https://cms.example/gp/seram");
+		memset(&e, 0, sizeof(e));
+		e.type = AGENT_EV_CHECK_DONE;
+		e.reader = R0;
+		e.check_seq = acts[0].check_seq;
+		e.result = &res;
+		e.session_id = "abc";
+		agent_handle(&A, &e, acts, &changed);
+		prompt_cmd(AGENT_EV_PROCEED, R0, A.r[i].prompt_id, 10);
+		serial = acts[1].serial;
+		if (round == 0) {
+			n = ev(AGENT_EV_CARD_REMOVED, R0, 20);
+			assert_int_equal(n, 2);
+			assert_int_equal(acts[0].type, AGENT_ACT_CANCEL_SESSION);
+			assert_int_equal(acts[0].serial, serial);
+			assert_int_equal(acts[1].hook, AGENT_HOOK_SESSION_END);
+		} else {
+			n = prompt_cmd(AGENT_EV_SESSION_CANCEL, R0, NULL, 20);
+			assert_int_equal(n, 1);
+			assert_int_equal(acts[0].type, AGENT_ACT_CANCEL_SESSION);
+			assert_int_equal(A.r[i].phase, AGENT_IDLE);
+			assert_true(A.r[i].card_present);
+		}
+		session_ev(AGENT_EV_SESSION_DONE, R0, serial, 0, "cancelled", NULL);
+		assert_false(changed);
+	}
+	/* A failed session says why. */
+	ev(AGENT_EV_CARD_INSERTED, R0, 0);
+	identity(R0, &id, 0, 0);
+	e.check_seq = acts[0].check_seq;
+	agent_handle(&A, &e, acts, &changed);
+	prompt_cmd(AGENT_EV_PROCEED, R0, A.r[i].prompt_id, 10);
+	session_ev(AGENT_EV_SESSION_DONE, R0, acts[1].serial, 0, "timeout", NULL);
+	assert_int_equal(A.r[i].phase, AGENT_CHECK_FAILED);
+	assert_string_equal(A.r[i].code, "timeout");
+	assert_non_null(strstr(A.r[i].message, "did not finish"));
+}
+
 int
 main(void)
 {
@@ -303,6 +425,8 @@ main(void)
 		cmocka_unit_test_setup(test_service_down, setup),
 		cmocka_unit_test_setup(test_manual_check, setup),
 		cmocka_unit_test_setup(test_reader_table_full, setup),
+		cmocka_unit_test_setup(test_seram_session, setup),
+		cmocka_unit_test_setup(test_seram_session_cancel, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
