@@ -126,6 +126,120 @@ card_parse_chuid(const uint8_t *data, size_t len, struct card_identity *id)
 	return 0;
 }
 
+/* ---- FASC-N ---------------------------------------------------------------------- */
+
+#define FASCN_CHARS	40
+#define FASCN_SS	0xbu
+#define FASCN_FS	0xdu
+#define FASCN_ES	0xfu
+
+/* Character i (0..39): 5 bits at bit offset 5*i, most significant bit first. */
+static unsigned int
+fascn_char(const uint8_t *raw, unsigned int i)
+{
+	unsigned int bit = 5 * i, byte = bit / 8, shift = bit % 8, w;
+
+	/* Two bytes always hold the 5 bits; the last character ends the buffer. */
+	w = (unsigned int)raw[byte] << 8;
+	if (byte + 1 < CARD_FASCN_LEN)
+		w |= raw[byte + 1];
+	return (w >> (11 - shift)) & 0x1fu;
+}
+
+/* The 4 data bits (sent b1 first, so reversed in the 5-bit group) as a value. */
+static unsigned int
+fascn_value(unsigned int c)
+{
+	return (c >> 4 & 1u) | (c >> 2 & 2u) | (c & 4u) | (c << 2 & 8u);
+}
+
+static int
+odd_parity(unsigned int c)
+{
+	unsigned int n = 0;
+
+	for (; c != 0; c >>= 1)
+		n += c & 1u;
+	return n & 1u;
+}
+
+/* Copies characters [from, from+n) as digits into dst (n+1 bytes). */
+static int
+fascn_digits(const unsigned int *v, unsigned int from, unsigned int n,
+    char *dst)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (v[from + i] > 9)
+			return -1;
+		dst[i] = (char)('0' + v[from + i]);
+	}
+	dst[n] = '\0';
+	return 0;
+}
+
+/* see card_id.h */
+int
+card_decode_fascn(const uint8_t raw[CARD_FASCN_LEN], struct card_fascn *out)
+{
+	static const unsigned int fs_at[] = { 5, 10, 17, 19, 21 };
+	unsigned int	v[FASCN_CHARS], lrc = 0, i, c;
+	const char	*err = NULL;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < FASCN_CHARS; i++) {
+		c = fascn_char(raw, i);
+		if (!odd_parity(c)) {
+			err = "parity";
+			goto fail;
+		}
+		v[i] = fascn_value(c);
+		if (i < FASCN_CHARS - 1)
+			lrc ^= v[i];
+	}
+	if (v[0] != FASCN_SS) {
+		err = "start sentinel";
+		goto fail;
+	}
+	for (i = 0; i < sizeof(fs_at) / sizeof(fs_at[0]); i++)
+		if (v[fs_at[i]] != FASCN_FS) {
+			err = "field separator";
+			goto fail;
+		}
+	if (v[38] != FASCN_ES) {
+		err = "end sentinel";
+		goto fail;
+	}
+	if (fascn_digits(v, 1, 4, out->agency) == -1 ||
+	    fascn_digits(v, 6, 4, out->system) == -1 ||
+	    fascn_digits(v, 11, 6, out->credential) == -1 ||
+	    fascn_digits(v, 18, 1, out->series) == -1 ||
+	    fascn_digits(v, 20, 1, out->issue) == -1 ||
+	    fascn_digits(v, 22, 10, out->person) == -1 ||
+	    fascn_digits(v, 32, 1, out->org_category) == -1 ||
+	    fascn_digits(v, 33, 4, out->org_id) == -1 ||
+	    fascn_digits(v, 37, 1, out->association) == -1) {
+		err = "digit";
+		goto fail;
+	}
+	if (v[39] != lrc) {
+		err = "LRC";
+		goto fail;
+	}
+	out->no_credential = strcmp(out->agency, "9999") == 0 &&
+	    strcmp(out->system, "9999") == 0 &&
+	    strcmp(out->credential, "999999") == 0;
+	explicit_bzero(v, sizeof(v));
+	return 0;
+
+ fail:
+	explicit_bzero(v, sizeof(v));
+	memset(out, 0, sizeof(*out));
+	out->error = err;
+	return -1;
+}
+
 /* SPEC §1 commands. */
 static const uint8_t apdu_select_piv[] = { 0x00, 0xa4, 0x04, 0x00, 0x09,
     0xa0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x00 };

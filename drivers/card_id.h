@@ -43,6 +43,47 @@ int card_parse_chuid(const uint8_t *data, size_t len, struct card_identity *id);
  * (card pulled, reader gone) makes it return -1. Returns 0 otherwise. */
 int card_read_identity(apdu_xmit_fn xmit, void *ctx, struct card_identity *id);
 
+/*
+ * A FASC-N decoded (SP 800-73-4 Part 1 §3.1.2, TIG SCEPACS 2.3): 25 bytes are 40
+ * characters of 5 bits (4 data bits least significant first, then an odd parity
+ * bit), read most significant bit of byte 0 first:
+ *
+ *   SS AAAA FS SSSS FS CCCCCC FS S FS I FS PPPPPPPPPP O OOOO A ES LRC
+ *
+ * SS start sentinel (0xB), FS field separator (0xD), ES end sentinel (0xF), LRC the
+ * XOR of the 4 data bits of the 39 characters before it; every field character is a
+ * digit 0-9. Fields are kept as NUL-terminated digit strings (leading zeros matter).
+ * Together they name a person: log none of them in full (agency and system codes
+ * name the issuer, not the holder).
+ */
+struct card_fascn {
+	char		 agency[5];	/* Agency Code */
+	char		 system[5];	/* System Code (site) */
+	char		 credential[7];	/* Credential Number */
+	char		 series[2];	/* Credential Series (CS) */
+	char		 issue[2];	/* Individual Credential Issue (ICI) */
+	char		 person[11];	/* Person Identifier (PI) */
+	char		 org_category[2];	/* OC: 1 federal, 2 state, 3 commercial,
+					 * 4 foreign government */
+	char		 org_id[5];	/* Organizational Identifier (OI) */
+	char		 association[2];	/* Person/Organization Association (POA):
+					 * 1 employee, 2 civil, 3 executive staff,
+					 * 4 uniformed service, 5 contractor,
+					 * 6 affiliate, 7 beneficiary */
+	/* 1 for agency 9999, system 9999, credential 999999: the FASC-N of a card
+	 * from a non-federal issuer (PIV-I), which names no credential (the GUID
+	 * does). */
+	int		 no_credential;
+	/* On failure: what was wrong, a static string ("parity", "start sentinel",
+	 * "field separator", "end sentinel", "digit", "LRC"); NULL on success. */
+	const char	*error;
+};
+
+/* Decodes and checks a raw FASC-N: the parity of all 40 characters, the sentinels,
+ * the five separators, digits in every field and the LRC. Returns 0 with out filled,
+ * or -1 with out zeroed except out->error. Pure; raw is not kept. */
+int card_decode_fascn(const uint8_t raw[CARD_FASCN_LEN], struct card_fascn *out);
+
 /* Writes lowercase hex of buf[0..len) into out (2*len+1 bytes). Returns out. */
 char *card_hex(const uint8_t *buf, size_t len, char *out);
 

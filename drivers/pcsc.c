@@ -26,6 +26,14 @@
 #define WAKE_RETRY_MS		50
 /* Unexpected errors in a row before the watcher slows down (no hot loops). */
 #define ERRORS_BEFORE_BACKOFF	3
+/*
+ * A card read that has not ended by then is given up (CARD_READ_FAILED): a real
+ * reader's driver times a silent card out itself (CCID: the card's waiting time),
+ * vpcd never does. A slow T=0 card reads a signed CHUID in ~3 s at 9600 baud.
+ */
+#ifndef CONFIG_PCSC_READ_TIMEOUT_MS
+#define CONFIG_PCSC_READ_TIMEOUT_MS	5000
+#endif
 
 /* pcscd's event counter lives in the upper 16 bits of dwEventState. */
 #define EVENT_COUNT(s)		(((s) >> 16) & 0xffff)
@@ -68,6 +76,7 @@ struct reader {
 	int		 post_result;	/* the running read's card is still here */
 	int		 card_startup;	/* the present card was there at start */
 	struct read_job	*job;		/* running read, or NULL */
+	int64_t		 read_deadline;	/* CLOCK_MONOTONIC ms; job given up after */
 };
 
 struct pcsc_watcher {
@@ -122,6 +131,15 @@ job_unref_locked(struct read_job *j)
 		return;
 	}
 	pthread_mutex_unlock(&h->lock);
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -200,6 +218,27 @@ card_gone(LONG rv)
 	return rv == SCARD_W_REMOVED_CARD || rv == SCARD_E_NO_SMARTCARD ||
 	    rv == SCARD_W_RESET_CARD || rv == SCARD_E_READER_UNAVAILABLE ||
 	    rv == SCARD_E_UNKNOWN_READER;
+}
+
+/*
+ * The FASC-N as a diagnostic: only the issuer's codes (agency, system), which name
+ * no person; the credential and person numbers stay out of the log.
+ */
+static void
+log_fascn(const char *reader, const uint8_t *raw)
+{
+	struct card_fascn f;
+
+	if (card_decode_fascn(raw, &f) == -1)
+		log_info("pcsc: %s: fasc-n present but malformed (%s)", reader,
+		    f.error);
+	else if (f.no_credential)
+		log_info("pcsc: %s: fasc-n of a non-federal issuer (no credential "
+		    "number)", reader);
+	else
+		log_info("pcsc: %s: fasc-n agency %s system %s", reader, f.agency,
+		    f.system);
+	explicit_bzero(&f, sizeof(f));
 }
 
 /* Connects, reads the identity inside one transaction, leaves the card as it was.
@@ -286,9 +325,12 @@ read_card(struct read_job *j)
 		goto out_tx;
 	}
 	card_log_tag(&j->id, tag);
-	log_info("pcsc: %s: card %s: atr %zu bytes%s%s%s", j->reader, tag,
+	log_info("pcsc: %s: card %s: atr %zu bytes%s%s%s%s", j->reader, tag,
 	    j->id.atr_len, j->id.has_cplc ? ", cplc" : "",
-	    j->id.has_guid ? ", guid" : "", j->id.has_fascn ? ", fasc-n" : "");
+	    j->id.has_chuid ? ", chuid" : "", j->id.has_guid ? ", guid" : "",
+	    j->id.has_expiry ? ", expiry" : "");
+	if (j->id.has_fascn)
+		log_fascn(j->reader, j->id.fascn);
 	r = 0;
 
  out_tx:
@@ -383,6 +425,7 @@ start_read(struct pcsc_watcher *w, struct reader *r)
 	r->job = j;
 	r->post_result = 1;
 	r->read_pending = 0;
+	r->read_deadline = mono_ms() + CONFIG_PCSC_READ_TIMEOUT_MS;
 	return 0;
 }
 
@@ -467,6 +510,40 @@ collect_reads(struct pcsc_watcher *w)
 			post(w, PCSC_EV_CARD_READ_FAILED, r->name,
 			    r->card_startup, NULL);
 	}
+}
+
+/*
+ * Gives up on reads that ran past their deadline: the reader reports
+ * CARD_READ_FAILED now, and its thread is left to return whenever the card
+ * answers or goes (the reader stays busy until then). Returns how long the watcher
+ * may wait for the next deadline, INFINITE when no read is running (idle: no
+ * wake-ups).
+ */
+static DWORD
+expire_reads(struct pcsc_watcher *w)
+{
+	struct reader	*r;
+	int64_t		 now = mono_ms(), left, min = -1;
+	size_t		 i;
+
+	for (i = 0; i < w->n; i++) {
+		r = &w->readers[i];
+		if (r->job == NULL || !r->post_result)
+			continue;
+		if ((left = r->read_deadline - now) > 0) {
+			if (min == -1 || left < min)
+				min = left;
+			continue;
+		}
+		log_warnx("pcsc: %s: card not answering after %d ms; read given "
+		    "up (reader busy until the card answers or is removed)",
+		    r->name, CONFIG_PCSC_READ_TIMEOUT_MS);
+		r->post_result = 0;
+		if (r->present)
+			post(w, PCSC_EV_CARD_READ_FAILED, r->name, r->card_startup,
+			    NULL);
+	}
+	return min == -1 ? INFINITE : (DWORD)min;
 }
 
 /* ---- the watcher ------------------------------------------------------------------- */
@@ -659,25 +736,39 @@ relist(struct pcsc_watcher *w, int startup, LONG *lost)
 	return 0;
 }
 
+/* see pcsc.h */
+int
+pcsc_transition(int seen, int was_present, unsigned long old_state,
+    unsigned long new_state)
+{
+	int now = (new_state & SCARD_STATE_PRESENT) != 0, swapped, t = 0;
+
+	/*
+	 * Out and back in between two of pcscd's polls looks like "still present";
+	 * the event counter tells that it was another insertion. Before the first
+	 * answer (UNAWARE) there is no counter to compare with.
+	 */
+	swapped = seen && was_present && now &&
+	    EVENT_COUNT(new_state) != EVENT_COUNT(old_state);
+	if (was_present && (!now || swapped))
+		t |= PCSC_T_LEFT;
+	if (now && (!was_present || swapped))
+		t |= PCSC_T_ARRIVED;
+	return t;
+}
+
 /* Acts on one reader's new state. Returns 1 when the reader list must be re-read. */
 static int
 reader_changed(struct pcsc_watcher *w, struct reader *r, DWORD st)
 {
-	int	was = r->present, now, swapped;
+	int t;
 
 	if (st & (SCARD_STATE_UNKNOWN | SCARD_STATE_IGNORE))
 		return 1;
-	now = (st & SCARD_STATE_PRESENT) != 0;
-	/*
-	 * Out and back in between two of pcscd's polls looks like "still present";
-	 * the event counter tells that it was another insertion.
-	 */
-	swapped = r->seen && was && now &&
-	    EVENT_COUNT(st) != EVENT_COUNT(r->state);
-
-	if (was && (!now || swapped))
+	t = pcsc_transition(r->seen, r->present, r->state, st);
+	if (t & PCSC_T_LEFT)
 		card_left(w, r);
-	if (now && (!was || swapped))
+	if (t & PCSC_T_ARRIVED)
 		card_arrived(w, r, !r->seen && r->startup);
 	r->state = st & ~SCARD_STATE_CHANGED;
 	r->seen = 1;
@@ -696,7 +787,7 @@ static int
 watch(struct pcsc_watcher *w)
 {
 	SCARD_READERSTATE	 rs[CONFIG_MAX_READERS + 1];
-	DWORD			 pnp = 0;
+	DWORD			 pnp = 0, timeout;
 	LONG			 rv = SCARD_S_SUCCESS;
 	size_t			 i, n;
 	int			 again, first = 1;
@@ -723,10 +814,11 @@ watch(struct pcsc_watcher *w)
 		pthread_mutex_unlock(&w->hub->lock);
 
 		/*
-		 * No timeout: idle, the daemon must not wake up. Finished reads and
-		 * pcsc_stop() come in through SCardCancel.
+		 * No timeout unless a read is running: idle, the daemon must not wake
+		 * up. Finished reads and pcsc_stop() come in through SCardCancel.
 		 */
-		rv = SCardGetStatusChange(w->ctx, INFINITE, rs, (DWORD)(n + 1));
+		timeout = expire_reads(w);
+		rv = SCardGetStatusChange(w->ctx, timeout, rs, (DWORD)(n + 1));
 		if (stopping(w))
 			return -1;
 		collect_reads(w);

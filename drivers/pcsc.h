@@ -41,8 +41,10 @@ struct pcsc_event {
  * cards found. SERVICE_DOWN is also posted when pcscd is not there at start.
  *
  * Card reads run on a short-lived thread per read, so a card that never answers
- * blocks only its own reader: the reader stays busy (a new card there is read
- * once the stuck thread returns) and the stuck thread is abandoned, not joined.
+ * blocks only its own reader. A read still running after
+ * CONFIG_PCSC_READ_TIMEOUT_MS gets CARD_READ_FAILED; the reader then stays busy
+ * (a new card there is read once the stuck thread returns, which it does when the
+ * card answers or is removed) and the stuck thread is abandoned, not joined.
  * Results still reach the callback from the watcher thread only. */
 typedef void (*pcsc_event_cb)(void *arg, const struct pcsc_event *ev);
 
@@ -57,5 +59,17 @@ struct pcsc_watcher *pcsc_start(const char *reader_glob, pcsc_event_cb cb, void 
  * callback runs after it returns; a read thread stuck in the card is left behind
  * and frees its own state if it ever returns. */
 void pcsc_stop(struct pcsc_watcher *w);
+
+/* What a reader's new dwEventState means for the card in it, given the state the
+ * watcher acted on last (old_state, valid when seen) and whether it reported a card
+ * there (was_present): a mask of PCSC_T_LEFT (the card that was there is gone) and
+ * PCSC_T_ARRIVED (a card is there that was not reported yet). A card pulled and
+ * put back between two of the driver's polls keeps SCARD_STATE_PRESENT but moves
+ * pcscd's event counter (upper 16 bits): that is both, LEFT then ARRIVED. Pure;
+ * exported for the unit tests. */
+#define PCSC_T_LEFT	0x1
+#define PCSC_T_ARRIVED	0x2
+int pcsc_transition(int seen, int was_present, unsigned long old_state,
+    unsigned long new_state);
 
 #endif

@@ -39,6 +39,7 @@ agent_failure_text(const char *code)
 		{ "portal_not_allowed", "The card management service sent an address this device may not open." },
 		{ "card_unreadable", "Your card could not be read. Remove it and insert it again." },
 		{ "busy", "This device is busy. Please try again in a moment." },
+		{ "cms_down", "The card management service is not reachable right now. Please try again later." },
 		{ "card_unavailable", "The card was removed or stopped answering during the update." },
 		{ "different_card", "A different card is in the reader." },
 		{ "session_failed", "The card update did not finish." },
@@ -208,8 +209,12 @@ check_done(struct agent *a, int i, const struct agent_event *ev,
 		break;
 	case CMS_OUT_NONE:
 		r->phase = AGENT_UP_TO_DATE;
-		if (r->followup)
+		if (r->followup) {
+			/* The re-insert after an update: a code of its own, so that the page
+			 * does not depend on the wording. */
 			snprintf(r->message, sizeof(r->message), "Your card is up to date.");
+			snprintf(r->code, sizeof(r->code), "updated");
+		}
 		else if (show)
 			snprintf(r->message, sizeof(r->message),
 			    "No update is available for your card.");
@@ -305,11 +310,14 @@ agent_handle(struct agent *a, const struct agent_event *ev, struct agent_action 
 		*changed = 1;
 		break;
 	case AGENT_EV_CARD_READ_FAILED:
+		/* Still a card, just not a readable one: say so in the state (code, no
+		 * message: the user is only alerted on a manual check). */
 		cancel_check(r, i, acts, &n);
+		clear_outcome(r);
 		r->card_present = 1;
 		r->id_valid = 0;
-		r->phase = AGENT_IDLE;
-		clear_outcome(r);
+		r->phase = AGENT_CHECK_FAILED;
+		snprintf(r->code, sizeof(r->code), "card_unreadable");
 		*changed = 1;
 		break;
 	case AGENT_EV_CARD_REMOVED:

@@ -12,6 +12,7 @@
 #include <sys/random.h>
 
 #include "autoconf.h"
+#include "breaker.h"
 #include "checker.h"
 #include "https.h"
 #include "log.h"
@@ -41,6 +42,8 @@ struct checker {
 	atomic_uint		 live[CONFIG_MAX_READERS];
 	checker_done_cb		 cb;
 	void			*arg;
+	struct breaker		 breaker;	/* the worker's own: recheck window,
+						   circuit breaker */
 };
 
 static int64_t
@@ -98,7 +101,8 @@ static int
 retryable(const struct cms_result *r)
 {
 	static const char *const never[] = { "tls_untrusted", "tls_hostname",
-	    "tls_expired", "tls_clock", "bad_response", "portal_not_allowed" };
+	    "tls_expired", "tls_clock", "bad_response", "portal_not_allowed",
+	    "cms_down" };
 
 	if (r->outcome != CMS_OUT_FAILED)
 		return 0;
@@ -134,21 +138,59 @@ wait_ms(struct checker *c, const struct check_job *job, long ms)
 }
 
 static void
-attempt(struct settings *s, const char *body, struct cms_result *out)
+attempt(struct checker *c, struct settings *s, const char *body,
+    struct cms_result *out)
 {
 	struct https_result hr;
+	uint32_t rnd = 0;
 
+	if (breaker_allow(&c->breaker, mono_ms()) == BREAKER_FAIL_FAST) {
+		memset(out, 0, sizeof(*out));
+		out->recheck_after_s = out->retry_after_s = -1;
+		cms_result_fail(out, "cms_down", "the CMS failed repeatedly; not asking "
+		    "it again for %ld s", (breaker_retry_in_ms(&c->breaker, mono_ms()) +
+		    999) / 1000);
+		return;
+	}
 	memset(&hr, 0, sizeof(hr));
 	if (https_post(s->https, &s->url, NULL, body, strlen(body), s->timeout_ms,
 	    &hr) == -1) {
 		memset(out, 0, sizeof(*out));
 		out->recheck_after_s = out->retry_after_s = -1;
 		cms_result_fail(out, hr.code[0] ? hr.code : "io", "%s", hr.detail);
-		return;
+	} else {
+		cms_judge_answer(hr.status, hr.retry_after, hr.body, hr.body_len,
+		    &s->origins, (long long)time(NULL), out);
+		out->resumed = hr.resumed;
 	}
-	cms_judge_answer(hr.status, hr.retry_after, hr.body, hr.body_len, &s->origins,
-	    (long long)time(NULL), out);
-	out->resumed = hr.resumed;
+	(void)getrandom(&rnd, sizeof(rnd), 0);
+	breaker_record(&c->breaker, out->outcome == CMS_OUT_FAILED &&
+	    breaker_is_down(out->code, out->http_status), mono_ms(), rnd);
+}
+
+/* The recheck window's key: every identifier the card gave (two cards may share a
+ * chip serial in test fleets, or a GUID when it is unset). */
+static uint64_t
+identity_key(const struct card_identity *id)
+{
+	uint8_t buf[CARD_ATR_MAX + CARD_CPLC_LEN + CARD_GUID_LEN + CARD_FASCN_LEN];
+	size_t n = 0;
+
+	memcpy(buf + n, id->atr, id->atr_len);
+	n += id->atr_len;
+	if (id->has_cplc) {
+		memcpy(buf + n, id->cplc, CARD_CPLC_LEN);
+		n += CARD_CPLC_LEN;
+	}
+	if (id->has_guid) {
+		memcpy(buf + n, id->guid, CARD_GUID_LEN);
+		n += CARD_GUID_LEN;
+	}
+	if (id->has_fascn) {
+		memcpy(buf + n, id->fascn, CARD_FASCN_LEN);
+		n += CARD_FASCN_LEN;
+	}
+	return breaker_card_key(buf, n);
 }
 
 static void
@@ -158,12 +200,25 @@ run_job(struct checker *c, struct settings *s, const struct check_job *job)
 	char tag[9], *body;
 	int64_t t0 = mono_ms();
 	long backoff = BACKOFF_BASE_MS;
+	uint64_t key;
 
 	if ((res = calloc(1, sizeof(*res))) == NULL) {
 		log_warnx("cms: out of memory for a check");
 		return;
 	}
 	card_log_tag(&job->id, tag);
+	key = identity_key(&job->id);
+	/* Only a plain re-insertion waits out the window: a manual check, and the check
+	 * of a card found at start-up or after pcscd came back, always ask. */
+	if (job->trigger == CMS_TRIGGER_INSERTION &&
+	    breaker_recheck_skip(&c->breaker, key, mono_ms())) {
+		/* the CMS said "nothing pending, ask again after recheck_after_s" */
+		res->outcome = CMS_OUT_NONE;
+		res->recheck_after_s = res->retry_after_s = -1;
+		log_info("cms: card %s on \"%s\": nothing pending at its last check; "
+		    "not asking again yet", tag, job->reader);
+		goto report;
+	}
 	body = cms_build_request(s->device_id, CARDUPD_VERSION, job->reader, job->trigger,
 	    &job->id);
 	if (body == NULL) {
@@ -171,7 +226,7 @@ run_job(struct checker *c, struct settings *s, const struct check_job *job)
 		goto report;
 	}
 	for (int n = 0;; n++) {
-		attempt(s, body, res);
+		attempt(c, s, body, res);
 		if (!retryable(res) || n >= s->retries)
 			break;
 		long delay = backoff;
@@ -193,6 +248,8 @@ run_job(struct checker *c, struct settings *s, const struct check_job *job)
 		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 	}
 	free(body);
+	breaker_recheck_note(&c->breaker, key, res->outcome == CMS_OUT_NONE,
+	    res->recheck_after_s, mono_ms());
 report:
 	if (atomic_load(&c->live[job->reader_idx]) != job->check_seq) {
 		free(res);
@@ -222,6 +279,7 @@ worker(void *arg)
 		if (c->next != NULL) {
 			settings_free(c->cur);
 			c->cur = c->next;
+			breaker_init(&c->breaker, NULL);	/* maybe another CMS */
 			c->next = NULL;
 		}
 		pthread_mutex_unlock(&c->mu);
@@ -247,6 +305,7 @@ checker_start(const struct cfg *cfg, checker_done_cb cb, void *arg, char *err,
 	}
 	c->cb = cb;
 	c->arg = arg;
+	breaker_init(&c->breaker, NULL);
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
 	if ((errno = pthread_create(&c->thread, NULL, worker, c)) != 0) {

@@ -476,6 +476,7 @@ http_parse_response(uint8_t *buf, size_t len, int eof, size_t max_body,
 		/* RFC 9112 6.3: never a body, whatever the headers claim */
 		out->body = buf + h.body_start;
 		out->body_len = 0;
+		out->consumed = h.body_start;
 		return 1;
 	}
 	if (h.chunked) {
@@ -487,6 +488,7 @@ http_parse_response(uint8_t *buf, size_t len, int eof, size_t max_body,
 		(void)walk_chunked(buf, len, h.body_start, max_body, 1, &blen, &end);
 		out->body = buf + h.body_start;
 		out->body_len = blen;
+		out->consumed = end;
 		return 1;
 	}
 	if (h.have_cl) {
@@ -494,6 +496,7 @@ http_parse_response(uint8_t *buf, size_t len, int eof, size_t max_body,
 			return eof ? -1 : 0;
 		out->body = buf + h.body_start;
 		out->body_len = h.cl;
+		out->consumed = h.body_start + h.cl;
 		return 1;
 	}
 	/* neither: the body runs to the end of the stream and the connection is spent */
@@ -504,6 +507,7 @@ http_parse_response(uint8_t *buf, size_t len, int eof, size_t max_body,
 		return 0;
 	out->body = buf + h.body_start;
 	out->body_len = avail;
+	out->consumed = len;
 	return 1;
 }
 

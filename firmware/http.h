@@ -30,6 +30,10 @@ struct http_response {
 	const uint8_t	*body;			/* valid only when complete */
 	size_t		 body_len;
 	int		 keep_alive;		/* server allows reuse of the connection */
+	size_t		 consumed;		/* bytes of buf that made up the response
+						   (interim ones included); any byte after
+						   it is not ours: a connection with such
+						   bytes must not be reused */
 };
 
 /* Parses the response held in buf[0..len). eof says the peer closed the stream.

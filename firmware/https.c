@@ -1,7 +1,7 @@
 /* https.c — the BearSSL HTTPS client for the CMS: name resolution, connect, handshake,
  * one POST and its response under a single deadline, with the engine driven from
- * poll(). Owns the client's TLS contexts, I/O and response buffers and the session
- * cache; parsing is http.c's, anchors come from trust.c. */
+ * poll(). Owns the client's TLS contexts, I/O and response buffers, the session cache
+ * and the one kept-alive connection; parsing is http.c's, anchors come from trust.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -84,6 +84,12 @@ struct https_client {
 	char			 session_key[HTTP_HOST_MAX + 8];
 	br_ssl_session_parameters session;
 
+	/* keep-alive: the idle connection (its TLS state is cc/iobuf above), -1 if none */
+	int			 ka_fd;
+	char			 ka_key[HTTP_HOST_MAX + 8];
+	long long		 ka_idle_since;	/* now_ms() when its last response ended */
+	unsigned		 ka_uses;	/* requests it carried */
+
 	uint8_t			 rbuf[HTTPS_RBUF_SIZE];
 };
 
@@ -99,9 +105,13 @@ struct conn {
 	int			 offered;	/* a session was offered for resumption */
 	unsigned char		 offered_id[32];
 	size_t			 offered_id_len;
+	size_t			 got;		/* response bytes received */
+	int			 keep;		/* reusable after this response */
 };
 
 enum pump { PUMP_OK, PUMP_CLOSED, PUMP_TIMEOUT, PUMP_EOF, PUMP_IO };
+
+static void ka_drop(struct https_client *);
 
 static void
 fail(struct https_result *res, const char *code, const char *fmt, ...)
@@ -644,6 +654,7 @@ https_client_new(const char *anchors_path, const char *client_cert,
 		seterr(err, errlen, "out of memory");
 		return NULL;
 	}
+	c->ka_fd = -1;
 	if (trust_load(anchors_path, &c->anchors, err, errlen) == -1)
 		goto fail;
 	if (has_cert && (load_chain(c, client_cert, err, errlen) == -1 ||
@@ -661,6 +672,7 @@ https_client_free(struct https_client *c)
 {
 	if (c == NULL)
 		return;
+	ka_drop(c);
 	free_key(c);
 	free_chain(c);
 	trust_free(&c->anchors);
@@ -1184,7 +1196,7 @@ conn_request(struct conn *cn, const struct http_url *u, const char *extra,
 	    "Accept: application/json\r\n"
 	    "User-Agent: cardupd/%s\r\n"
 	    "Content-Length: %zu\r\n"
-	    "Connection: close\r\n",
+	    "Connection: keep-alive\r\n",
 	    u->path, v6 ? "[" : "", u->host, v6 ? "]" : "",
 	    strcmp(u->port, "443") != 0 ? ":" : "",
 	    strcmp(u->port, "443") != 0 ? u->port : "",
@@ -1233,6 +1245,7 @@ conn_request(struct conn *cn, const struct http_url *u, const char *extra,
 		memcpy(c->rbuf + rlen, ab, alen);
 		br_ssl_engine_recvapp_ack(eng, alen);
 		rlen += alen;
+		cn->got = rlen;
 		r = http_parse_response(c->rbuf, rlen, 0, CONFIG_CMS_MAX_RESPONSE_BYTES,
 		    &hr);
 		if (r == 1)
@@ -1243,12 +1256,59 @@ conn_request(struct conn *cn, const struct http_url *u, const char *extra,
 			return -1;
 		}
 	}
+	/* reusable only when the server allows it and nothing follows the response:
+	 * stray bytes would be taken for the start of the next one */
+	cn->keep = hr.keep_alive && hr.consumed == rlen &&
+	    !(br_ssl_engine_current_state(eng) & (BR_SSL_RECVAPP | BR_SSL_CLOSED));
 	res->status = hr.status;
 	memcpy(res->retry_after, hr.retry_after, sizeof res->retry_after);
 	memcpy(res->content_type, hr.content_type, sizeof res->content_type);
 	res->body = hr.body;
 	res->body_len = hr.body_len;
 	return 0;
+}
+
+/* ---- keep-alive ------------------------------------------------------------------ */
+
+/* Closes the kept connection, if any (close_notify, bounded). */
+static void
+ka_drop(struct https_client *c)
+{
+	struct conn cn;
+
+	if (c->ka_fd == -1)
+		return;
+	memset(&cn, 0, sizeof cn);
+	cn.c = c;
+	cn.fd = c->ka_fd;
+	cn.deadline = now_ms() + HTTPS_CLOSE_MS;
+	c->ka_fd = -1;
+	conn_close(&cn);
+}
+
+/* 1 when the kept connection may carry a request to key now: same host:port, not idle
+ * too long, not used up, and nothing arrived on it while idle. A server that ended it
+ * sent close_notify and/or FIN (readable), or RST (POLLERR/POLLHUP); anything else
+ * readable on an idle HTTP/1.1 connection is out of protocol. None of these is
+ * consumed: the connection is closed either way. */
+static int
+ka_usable(struct https_client *c, const char *key, long long now)
+{
+	struct pollfd pfd;
+	int r;
+
+	if (c->ka_fd == -1 || strcmp(key, c->ka_key) != 0 ||
+	    now - c->ka_idle_since >= HTTPS_KEEPALIVE_IDLE_MS ||
+	    c->ka_uses >= HTTPS_KEEPALIVE_MAX_USES)
+		return 0;
+	if (!(br_ssl_engine_current_state(&c->cc.eng) & BR_SSL_SENDAPP))
+		return 0;
+	pfd.fd = c->ka_fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	while ((r = poll(&pfd, 1, 0)) == -1 && errno == EINTR)
+		;
+	return r == 0;
 }
 
 /* see https.h */
@@ -1258,6 +1318,9 @@ https_post(struct https_client *c, const struct http_url *u,
     struct https_result *res)
 {
 	struct conn cn;
+	char key[sizeof c->session_key];
+	long long deadline;
+	unsigned uses = 0;
 	int r;
 
 	memset(res, 0, sizeof *res);
@@ -1276,14 +1339,45 @@ https_post(struct https_client *c, const struct http_url *u,
 	}
 	if (body == NULL)
 		body = "";
+	deadline = now_ms() + timeout_ms;
+	session_key(u, key, sizeof key);
 
-	if (conn_open(&cn, c, u, now_ms() + timeout_ms, res) == -1) {
+	if (ka_usable(c, key, now_ms())) {
+		memset(&cn, 0, sizeof cn);
+		cn.c = c;
+		cn.fd = c->ka_fd;
+		cn.deadline = deadline;
+		uses = c->ka_uses;
+		c->ka_fd = -1;			/* ours now, kept again only on success */
+		res->reused = 1;
+		r = conn_request(&cn, u, extra_headers, body, body_len, res);
+		if (r == 0 || cn.got > 0 || strcmp(res->code, "timeout") == 0 ||
+		    remaining_ms(deadline) == 0)
+			goto done;
+		/* the server dropped it before answering (its idle timeout racing our
+		 * request): once more on a fresh connection, same deadline */
+		close(cn.fd);
+		memset(res, 0, sizeof *res);
+		uses = 0;
+	}
+	ka_drop(c);
+
+	if (conn_open(&cn, c, u, deadline, res) == -1) {
 		if (cn.fd != -1)
 			close(cn.fd);
 		return -1;
 	}
 	r = conn_request(&cn, u, extra_headers, body, body_len, res);
-	conn_close(&cn);
+done:
+	if (r == 0 && cn.keep) {
+		c->ka_fd = cn.fd;
+		(void)snprintf(c->ka_key, sizeof c->ka_key, "%s", key);
+		c->ka_idle_since = now_ms();
+		c->ka_uses = uses + 1;
+		res->kept = 1;
+	} else {
+		conn_close(&cn);
+	}
 	if (r == -1) {
 		res->body = NULL;
 		res->body_len = 0;

@@ -600,12 +600,12 @@ web_start(const char *listen, web_cmd_cb cb, void *arg, char *err, size_t errlen
 	ws->cb = cb;
 	ws->arg = arg;
 	ws->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handler, ws,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,	/* first: covers the others */
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, ws,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONFIG_KIOSK_MAX_CONNECTIONS,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_END);
 	if (ws->d == NULL) {
 		snprintf(err, errlen, "cannot listen on %s (in use, or not a local address?)",

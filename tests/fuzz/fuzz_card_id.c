@@ -1,6 +1,7 @@
 /* fuzz_card_id.c — libFuzzer target for everything that parses card replies: TLV
- * walking (flat and nested), the CPLC and CHUID decoders, and the whole APDU
+ * walking (flat and nested), the CPLC, CHUID and FASC-N decoders, and the whole APDU
  * sequence of card_read_identity() against a "card" whose answers are the input.
+ * Seeds: tests/fuzz/seeds/fuzz_card_id/ (the test vectors, and whole card sessions).
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Idrivers -Ibuild \
  *       drivers/tlv.c drivers/card_id.c drivers/apdu.c tests/fuzz/fuzz_card_id.c
@@ -63,6 +64,38 @@ fake_xmit(void *ctx, const uint8_t *cmd, size_t clen, uint8_t *resp,
 	return 0;
 }
 
+static int
+digits(const char *s, size_t n)
+{
+	size_t i;
+
+	if (strlen(s) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* Decodes a FASC-N and checks the contract of card_decode_fascn(). */
+static void
+check_fascn(const uint8_t *raw)
+{
+	struct card_fascn f;
+
+	if (card_decode_fascn(raw, &f) == -1) {
+		if (f.error == NULL || f.agency[0] != '\0' || f.person[0] != '\0')
+			abort();
+		return;
+	}
+	if (f.error != NULL || !digits(f.agency, 4) || !digits(f.system, 4) ||
+	    !digits(f.credential, 6) || !digits(f.series, 1) ||
+	    !digits(f.issue, 1) || !digits(f.person, 10) ||
+	    !digits(f.org_category, 1) || !digits(f.org_id, 4) ||
+	    !digits(f.association, 1))
+		abort();
+}
+
 static void
 check_identity(const struct card_identity *id)
 {
@@ -77,6 +110,8 @@ check_identity(const struct card_identity *id)
 		card_hex(id->cplc, CARD_CPLC_LEN, hex);
 	if (!card_same(id, id))
 		abort();
+	if (id->has_fascn)
+		check_fascn(id->fascn);
 }
 
 int
@@ -106,6 +141,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_identity(&id);
 	else if (id.has_chuid)
 		abort();
+
+	/* The FASC-N decoder on the first 25 bytes (a vector seed is exactly that). */
+	if (size >= CARD_FASCN_LEN)
+		check_fascn(data);
 
 	/* The APDU sequence, with the input as the card's replies. */
 	memset(&id, 0, sizeof(id));

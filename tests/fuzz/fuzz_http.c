@@ -43,6 +43,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r.status < 100 || r.status > 599 || r.body_len > max ||
 		    r.body < buf || r.body + r.body_len > buf + len)
 			abort();
+		/* what keep-alive trusts: the response ends inside the buffer and
+		 * after its body */
+		if (r.consumed > len ||
+		    r.consumed < (size_t)(r.body - buf) + r.body_len)
+			abort();
 		if (memchr(r.retry_after, '\0', sizeof r.retry_after) == NULL ||
 		    memchr(r.content_type, '\0', sizeof r.content_type) == NULL)
 			abort();

@@ -18,7 +18,21 @@ answer with Content-Length).
 Answers (dicts): status (default 200), json (object, sent as JSON), raw (bytes, sent
 as is), headers (dict), delay_s (sleep first), close (True: drop the connection without
 answering).  An answer may also be a list (used in order, the last one repeats) or a
-callable(request_dict) -> answer.  Matching order: GUID (lowercase hex of the CHUID
+callable(request_dict) -> answer.
+
+Fault modes (answer keys, for tests of a client on a hostile network):
+    chunked: True or N     body sent with Transfer-Encoding: chunked (N-byte chunks)
+    drip_s: S              head at once, then the body in ~10 pieces, S seconds apart
+    body_delay_s: S        head and half the body, S seconds of silence, the rest
+    truncate: N            Content-Length of the whole body, only N bytes of it, then a
+                           TCP close without TLS close_notify
+    reset: N               head and N body bytes, then a TCP reset (SO_LINGER 0)
+    huge: N                an N-byte JSON-looking body (with Content-Length)
+    keep_alive: False      answer with "Connection: close" and close after it
+TLS-level faults are server settings: TestCMS(cert, key, client_ca=...) or
+TestCMS.with_pki(pki, "expired" | "wronghost" | "rogue" | "selfsigned" | "good",
+mtls=True).  Each recorded request says on which TLS connection it came ("conn", a
+counter) and whether that connection resumed a session ("tls_resumed").  Matching order: GUID (lowercase hex of the CHUID
 GUID), "cplc:<hex>", "atr:<hex>", then "*"; unknown cards get 404 {"error": ...}.
 """
 
@@ -28,6 +42,7 @@ import http.server
 import json
 import socket
 import ssl
+import struct
 import sys
 import threading
 import time
@@ -78,7 +93,11 @@ class _Server(http.server.ThreadingHTTPServer):
     def finish_request(self, request, client_address):
         # The TLS handshake runs here, in the per-connection thread, so a client that
         # stalls or fails the handshake never blocks the accept loop.
-        request.settimeout(10)
+        request.settimeout(self.cms.idle_timeout_s)
+        try:
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
         try:
             tls = self.ctx.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError) as e:
@@ -86,9 +105,28 @@ class _Server(http.server.ThreadingHTTPServer):
                 self.cms.tls_errors.append({"peer": client_address, "error": str(e),
                                             "time": time.time()})
             return
+        with self.cms._lock:
+            self.cms.connections += 1
+            tls.cardupd_conn = self.cms.connections
+            if tls.session_reused:
+                self.cms.resumed_connections += 1
+            self.cms._live.add(tls)
+        handler = None
         try:
-            self.RequestHandlerClass(tls, client_address, self)
+            handler = self.RequestHandlerClass(tls, client_address, self)
+        except OSError:
+            pass
         finally:
+            # close_notify (unwrap) on a normal end: OpenSSL drops from its cache the
+            # session of a connection freed without one, and resumption would fail.
+            if handler is None or not getattr(handler, "_no_close_notify", False):
+                try:
+                    tls.settimeout(0.2)
+                    tls.unwrap()
+                except (ssl.SSLError, OSError, ValueError):
+                    pass
+            with self.cms._lock:
+                self.cms._live.discard(tls)
             try:
                 tls.close()
             except OSError:
@@ -108,7 +146,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     # ---- plumbing ----
 
-    def _send(self, status, body=b"", headers=None, ctype="application/json"):
+    def _head(self, status, headers, clen=None, ctype="application/json", body=b""):
+        """The status line and headers as bytes (nothing sent yet)."""
         self.send_response(status)
         hdrs = CIDict((headers or {}).items())
         if "content-type" not in hdrs and body:
@@ -116,11 +155,33 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         for k, v in (headers or {}).items():
             if k.lower() != "content-length":
                 self.send_header(k, str(v))
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        if clen is not None:
+            self.send_header("Content-Length", str(clen))
+        self._headers_buffer.append(b"\r\n")
+        head = b"".join(self._headers_buffer)
+        self._headers_buffer = []
+        return head
+
+    def _send(self, status, body=b"", headers=None, ctype="application/json"):
+        # Head and body in one write: two small TLS records sent back to back would
+        # wait ~40 ms for the client's delayed ACK (Nagle).
+        head = self._head(status, headers, len(body), ctype, body)
+        self.wfile.write(head + (body if self.command != "HEAD" else b""))
         self.wfile.flush()
+
+    def _abort(self, rst):
+        """Drop the connection without close_notify (rst: with a TCP reset)."""
+        self.close_connection = True
+        self._no_close_notify = True
+        sock = self.connection
+        try:
+            if rst:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                struct.pack("ii", 1, 0))
+            else:
+                sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def _read_body(self):
         """Return the body bytes, or None after answering 413/400 (connection closed)."""
@@ -173,7 +234,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             pass
         req = {"method": self.command, "path": self.path, "headers": CIDict(self.headers.items()),
                "body": body, "json": parsed, "peer": self.client_address,
-               "client_cert": cert or None, "time": time.time()}
+               "client_cert": cert or None, "time": time.time(),
+               "conn": getattr(self.connection, "cardupd_conn", 0),
+               "tls_resumed": bool(getattr(self.connection, "session_reused", False))}
         return req
 
     # ---- routes ----
@@ -253,13 +316,60 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 pass
             return
         status = ans.get("status", 200)
-        headers = ans.get("headers") or {}
+        headers = dict(ans.get("headers") or {})
         if "raw" in ans:
             body = ans["raw"] if isinstance(ans["raw"], bytes) else str(ans["raw"]).encode()
         elif "json" in ans:
             body = json.dumps(ans["json"]).encode()
+        elif ans.get("huge"):
+            n = int(ans["huge"])
+            body = (b'{"card_id": "x", "pad": "' + b"a" * max(0, n - 27) + b'"}')[:n]
         else:
             body = b""
+        if ans.get("keep_alive") is False:
+            headers["Connection"] = "close"
+            self.close_connection = True
+        try:
+            self._answer_faulty(status, headers, body, ans)
+        except OSError:
+            self.close_connection = True
+
+    def _answer_faulty(self, status, headers, body, ans):
+        w = self.wfile
+        if ans.get("chunked"):
+            n = ans["chunked"] if ans["chunked"] is not True else 7
+            headers["Transfer-Encoding"] = "chunked"
+            out = self._head(status, headers, None, body=body)
+            for i in range(0, len(body), n):
+                part = body[i:i + n]
+                out += b"%x\r\n" % len(part) + part + b"\r\n"
+            w.write(out + b"0\r\n\r\n")
+            w.flush()
+            return
+        if "truncate" in ans or "reset" in ans:
+            n = ans.get("truncate", ans.get("reset"))
+            w.write(self._head(status, headers, len(body), body=body) + body[:n])
+            w.flush()
+            time.sleep(0.05)
+            self._abort(rst="reset" in ans)
+            return
+        if ans.get("drip_s") or ans.get("body_delay_s"):
+            w.write(self._head(status, headers, len(body), body=body))
+            w.flush()
+            if ans.get("drip_s"):
+                step = max(1, (len(body) + 9) // 10)
+                for i in range(0, len(body), step):
+                    time.sleep(ans["drip_s"])
+                    w.write(body[i:i + step])
+                    w.flush()
+            else:
+                half = len(body) // 2
+                w.write(body[:half])
+                w.flush()
+                time.sleep(ans["body_delay_s"])
+                w.write(body[half:])
+                w.flush()
+            return
         self._send(status, body, headers)
 
 
@@ -268,20 +378,40 @@ class TestCMS:
 
     __test__ = False    # not a pytest test class
 
-    def __init__(self, cert, key, host="127.0.0.1", client_ca=None, port=0, verbose=False):
+    def __init__(self, cert, key, host="127.0.0.1", client_ca=None, port=0, verbose=False,
+                 idle_timeout_s=10):
         self.cert, self.key, self.host, self.client_ca = cert, key, host, client_ca
+        # a connection silent this long (idle keep-alive, or a stalled client) is
+        # closed, with close_notify
+        self.idle_timeout_s = idle_timeout_s
         self.port = port
         self.verbose = verbose
         self.requests = []          # POST /cms/card-status, in order
         self.portal_visits = []     # GET /portal
         self.tls_errors = []        # failed handshakes (e.g. client rejected our cert)
+        self.connections = 0        # TLS connections accepted (handshake done)
+        self.resumed_connections = 0    # ... of which resumed a TLS session
         self.route_requests = []    # requests answered by route()
         self.routes = {}            # (method, path) -> callable(req) -> answer
         self._scripts = {}
+        self._live = set()          # open TLS connections
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._httpd = None
         self._thread = None
+
+    #: TestCMS.with_pki() certificate choices -> make_pki() key prefixes
+    CERTS = {"good": "server", "expired": "expired_server", "wronghost": "wronghost_server",
+             "rogue": "rogue_server", "selfsigned": "selfsigned"}
+
+    @classmethod
+    def with_pki(cls, pki, cert="good", mtls=False, **kw):
+        """A TestCMS (not started) serving one of make_pki()'s certificates: "good",
+        "expired", "wronghost", "rogue" (unknown CA) or "selfsigned"; mtls=True requires
+        a client certificate from the test CA."""
+        name = cls.CERTS[cert]
+        return cls(pki[name + "_cert"], pki[name + "_key"],
+                   client_ca=pki["ca_cert"] if mtls else None, **kw)
 
     # ---- lifecycle ----
 
@@ -306,6 +436,18 @@ class TestCMS:
             self._httpd.server_close()
             self._thread.join(5)
             self._httpd = None
+
+    def drop_connections(self):
+        """Closes every open connection (TCP FIN, no close_notify), as a server or a
+        middlebox ending idle keep-alive connections does.  Returns how many."""
+        with self._lock:
+            live = list(self._live)
+        for t in live:
+            try:
+                t.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        return len(live)
 
     def __enter__(self):
         return self.start()

@@ -174,7 +174,9 @@ class Card:
                      every APDU, a non-None result is sent as the response
       selected       "piv", "isd" or None (reset by power on / reset)
       require_select GET DATA (INS CB) needs the PIV application selected (default True)
-      cplc_needs_isd CPLC only after selecting the card manager (default False)
+      cplc_needs_isd CPLC only after selecting the card manager (default False); such
+                     a card also takes the empty-AID SELECT (00 A4 04 00 00) as
+                     selecting it, as GlobalPlatform cards do
       garbage_empty  "garbage" also sends empty replies (vpcd then hangs; default False)
 
     Quirk: a reply of 0 bytes is never passed on by vpcd: SCardTransmit blocks until the
@@ -412,6 +414,13 @@ class Card:
         return b"\x6d\x00"
 
     def _select(self, aid):
+        # SELECT by name with no AID (00 A4 04 00 00) selects the Issuer Security
+        # Domain on GlobalPlatform cards: that is how readers of the CPLC reach the card
+        # manager without knowing its AID.  Only cards that need it (cplc_needs_isd)
+        # answer it, so every other card keeps its old 6A82.
+        if not aid and self.cplc_needs_isd:
+            self.selected = "isd"
+            return self._data(tlv(0x6F, tlv(0x84, ISD_AIDS[0])), None)
         if self.personality == "piv" and len(aid) >= 5 and PIV_AID.startswith(aid):
             self.selected = "piv"
             apt = tlv(0x61, tlv(0x4F, PIV_AID[5:]) + tlv(0x79, tlv(0x4F, PIV_AID[:5])))

@@ -269,7 +269,9 @@ test_manual_check(void **state)
 	assert_false(changed);
 	ev(AGENT_EV_CARD_INSERTED, R0, 0);
 	ev(AGENT_EV_CARD_READ_FAILED, R0, 10);
-	assert_int_equal(A.r[i].phase, AGENT_IDLE);
+	assert_int_equal(A.r[i].phase, AGENT_CHECK_FAILED);
+	assert_string_equal(A.r[i].code, "card_unreadable");
+	assert_string_equal(A.r[i].message, "");
 	n = prompt_cmd(AGENT_EV_MANUAL_CHECK, R0, NULL, 20);
 	assert_int_equal(n, 0);
 	assert_int_equal(A.r[i].phase, AGENT_CHECK_FAILED);

@@ -1,5 +1,7 @@
-/* test_card_id.c — CPLC and CHUID decoders (tests/vectors/cplc.txt, chuid.txt), the
- * SPEC §1 APDU sequence against scripted fake cards, comparison and log tags. */
+/* test_card_id.c — CPLC, CHUID and FASC-N decoders (tests/vectors/cplc.txt, chuid.txt,
+ * fascn.txt), the SPEC §1 APDU sequence against scripted fake cards, comparison and
+ * log tags; and the reader layer's pure card-transition rule (pcsc.h), which has no
+ * test file of its own yet. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,8 +11,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <winscard.h>
+
 #include "autoconf.h"
 #include "card_id.h"
+#include "pcsc.h"
 
 #ifndef VECTORS_DIR
 #define VECTORS_DIR "tests/vectors"
@@ -627,6 +632,152 @@ test_same(void **state)
 	assert_int_equal(card_same(&a, &b), 0);
 }
 
+
+/* ---- FASC-N ------------------------------------------------------------------- */
+
+/* Checks one "key=value" token against a decoded field. */
+static void
+check_digits(const char *name, const char *tok, const char *key,
+    const char *got)
+{
+	size_t klen = strlen(key);
+
+	if (strncmp(tok, key, klen) != 0 || tok[klen] != '=')
+		fail_msg("%s: expected %s= in %s", name, key, tok);
+	if (strcmp(tok + klen + 1, got) != 0)
+		fail_msg("%s: %s is %s, expected %s", name, key, got, tok + klen + 1);
+}
+
+static void
+fascn_vector(const char *name, const uint8_t *buf, size_t len, char *expect)
+{
+	struct card_fascn	 f;
+	char			*tok[11], *save = NULL;
+	int			 i;
+
+	if (len != CARD_FASCN_LEN)
+		fail_msg("%s: %zu bytes, not %d", name, len, CARD_FASCN_LEN);
+	memset(&f, 0x5a, sizeof(f));
+	if (strncmp(expect, "err ", 4) == 0) {
+		if (card_decode_fascn(buf, &f) != -1)
+			fail_msg("%s: expected err", name);
+		if (f.error == NULL || strcmp(f.error, expect + 4) != 0)
+			fail_msg("%s: error \"%s\", expected \"%s\"", name,
+			    f.error ? f.error : "(null)", expect + 4);
+		/* Nothing of a half-decoded FASC-N is left behind. */
+		assert_int_equal(f.agency[0], 0);
+		assert_int_equal(f.person[0], 0);
+		assert_int_equal(f.no_credential, 0);
+		return;
+	}
+	for (i = 0; i < 11; i++)
+		if ((tok[i] = strtok_r(i == 0 ? expect : NULL, " ", &save)) == NULL)
+			fail_msg("%s: bad expectation", name);
+	assert_string_equal(tok[0], "ok");
+	if (card_decode_fascn(buf, &f) != 0)
+		fail_msg("%s: expected ok, got %s", name, f.error);
+	assert_null(f.error);
+	check_digits(name, tok[1], "agency", f.agency);
+	check_digits(name, tok[2], "system", f.system);
+	check_digits(name, tok[3], "credential", f.credential);
+	check_digits(name, tok[4], "cs", f.series);
+	check_digits(name, tok[5], "ici", f.issue);
+	check_digits(name, tok[6], "pi", f.person);
+	check_digits(name, tok[7], "oc", f.org_category);
+	check_digits(name, tok[8], "oi", f.org_id);
+	check_digits(name, tok[9], "poa", f.association);
+	check_digits(name, tok[10], "nocred", f.no_credential ? "1" : "0");
+}
+
+static void
+test_fascn_vectors(void **state)
+{
+	(void)state;
+	assert_true(each_vector(VECTORS_DIR "/fascn.txt", fascn_vector) >= 30);
+}
+
+/* Every single-bit error in a good FASC-N is caught (odd parity per character). */
+static void
+test_fascn_bit_flips(void **state)
+{
+	struct card_fascn	f;
+	uint8_t			raw[CARD_FASCN_LEN];
+	int			bit;
+
+	(void)state;
+	for (bit = 0; bit < CARD_FASCN_LEN * 8; bit++) {
+		assert_int_equal(unhex(FASCN, raw, sizeof(raw)), CARD_FASCN_LEN);
+		assert_int_equal(card_decode_fascn(raw, &f), 0);
+		raw[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+		if (card_decode_fascn(raw, &f) != -1)
+			fail_msg("bit %d flipped: accepted", bit);
+		assert_string_equal(f.error, "parity");
+	}
+}
+
+/* The FASC-N read from a card's CHUID decodes as it was put there. */
+static void
+test_fascn_from_chuid(void **state)
+{
+	static const char	body[] = CHUID_BODY;
+	uint8_t			buf[sizeof(body) / 2];
+	struct card_identity	id;
+	struct card_fascn	f;
+	long			n;
+
+	(void)state;
+	memset(&id, 0, sizeof(id));
+	n = unhex(body, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(card_parse_chuid(buf, (size_t)n, &id), 0);
+	assert_int_equal(id.has_fascn, 1);
+	assert_int_equal(card_decode_fascn(id.fascn, &f), 0);
+	assert_string_equal(f.agency, "9999");
+	assert_int_equal(f.no_credential, 1);
+}
+
+/* ---- pcsc_transition(): what a reader's new state means ------------------------ */
+
+#define ST(count, bits)	((unsigned long)(count) << 16 | (bits))
+
+static void
+test_transitions(void **state)
+{
+	const unsigned long	P = SCARD_STATE_PRESENT, E = SCARD_STATE_EMPTY;
+	const unsigned long	C = SCARD_STATE_CHANGED, U = SCARD_STATE_INUSE;
+	const unsigned long	M = SCARD_STATE_MUTE;
+
+	(void)state;
+	/* First answer (old state UNAWARE): a card there arrived, none: nothing. */
+	assert_int_equal(pcsc_transition(0, 0, SCARD_STATE_UNAWARE, ST(3, P | C)),
+	    PCSC_T_ARRIVED);
+	assert_int_equal(pcsc_transition(0, 0, SCARD_STATE_UNAWARE, ST(3, E | C)), 0);
+	/* Plain insertion and removal. */
+	assert_int_equal(pcsc_transition(1, 0, ST(4, E), ST(5, P | C)),
+	    PCSC_T_ARRIVED);
+	assert_int_equal(pcsc_transition(1, 1, ST(5, P), ST(6, E | C)),
+	    PCSC_T_LEFT);
+	/* Out and in between two polls: still present, counter moved by 2. */
+	assert_int_equal(pcsc_transition(1, 1, ST(5, P), ST(7, P | C)),
+	    PCSC_T_LEFT | PCSC_T_ARRIVED);
+	/* Same card, other bits changed (our own connection: INUSE): nothing. */
+	assert_int_equal(pcsc_transition(1, 1, ST(5, P), ST(5, P | U | C)), 0);
+	assert_int_equal(pcsc_transition(1, 1, ST(5, P | U), ST(5, P | C)), 0);
+	/* A mute card is still a card (its read fails). */
+	assert_int_equal(pcsc_transition(1, 0, ST(0, E), ST(1, P | M | C)),
+	    PCSC_T_ARRIVED);
+	/* The counter wraps at 16 bits. */
+	assert_int_equal(pcsc_transition(1, 1, ST(0xffff, P), ST(0x0001, P | C)),
+	    PCSC_T_LEFT | PCSC_T_ARRIVED);
+	/* The watcher did not report the card (present == 0) yet pcscd says it is
+	 * the same: it is reported now, once, not "left" first. */
+	assert_int_equal(pcsc_transition(1, 0, ST(5, P), ST(5, P | C)),
+	    PCSC_T_ARRIVED);
+	/* Empty to empty with a moved counter (in and out between polls): the card
+	 * came and went unseen; nothing to read. */
+	assert_int_equal(pcsc_transition(1, 0, ST(5, E), ST(7, E | C)), 0);
+}
+
 int
 main(void)
 {
@@ -643,6 +794,10 @@ main(void)
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_log_tag),
 		cmocka_unit_test(test_same),
+		cmocka_unit_test(test_fascn_vectors),
+		cmocka_unit_test(test_fascn_bit_flips),
+		cmocka_unit_test(test_fascn_from_chuid),
+		cmocka_unit_test(test_transitions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

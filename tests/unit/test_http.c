@@ -109,6 +109,10 @@ check_fields(const struct rcase *c, const struct http_response *r)
 		} else if (strcmp(tok, "keep_alive") == 0) {
 			if (r->keep_alive != atoi(eq))
 				fail_msg("%s: keep_alive %d", c->name, r->keep_alive);
+		} else if (strcmp(tok, "consumed") == 0) {
+			if (r->consumed != (size_t)atol(eq))
+				fail_msg("%s: consumed %zu, want %s", c->name, r->consumed,
+				    eq);
 		} else if (strcmp(tok, "body") == 0) {
 			if (r->body_len != (size_t)wl ||
 			    (wl > 0 && memcmp(r->body, want, (size_t)wl) != 0))
@@ -141,8 +145,11 @@ run_rcase(struct rcase *c)
 		fail_msg("%s (line %d): got %d, want %d", c->name, c->line, got, want);
 	if (got == 0 && memcmp(buf, c->data, c->len) != 0)
 		fail_msg("%s: buffer modified on 0", c->name);
-	if (got == 1)
+	if (got == 1) {
+		if (r.consumed > c->len || r.consumed < r.body_len)
+			fail_msg("%s: consumed %zu of %zu", c->name, r.consumed, c->len);
 		check_fields(c, &r);
+	}
 
 	/* a response arriving a byte at a time: no prefix is ever malformed */
 	if (want != 1 || c->eof)

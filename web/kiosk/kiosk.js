@@ -1,5 +1,12 @@
 // cardupd kiosk page. Reads the daemon's state (SSE, with polling as a fallback) and shows
 // one screen for the "most interesting" reader. Untrusted strings are set as text only.
+//
+// What the page shows is mirrored on <body> for tests and kiosk tooling:
+//   data-phase   connecting | idle | reading | checking | prompt | update_found (a manual
+//                check found an update: OK / Cancel) | up_to_date | check_failed | portal
+//                (navigating there) | reinsert (back from the portal: re-insert the card)
+//   data-result  on result screens: found | no_update | updated | failed
+//   data-conn    live (event stream) | polling | lost (the daemon is not answering)
 'use strict';
 
 (() => {
@@ -8,6 +15,8 @@
     en: {
       title: 'Card update',
       insert: 'Insert your card',
+      cardIn: 'Your card is in the reader',
+      cardsIn: 'Your cards are in the readers',
       check: 'Check for card update',
       chooseReader: 'Check for card update: choose the reader with your card',
       busy: 'Checking your card…',
@@ -18,13 +27,22 @@
       ok: 'OK',
       cancel: 'Cancel',
       countdown: (t) => `Closes in ${t}`,
+      more: (n) => (n === 1 ? 'and 1 more update' : `and ${n} more updates`),
       upToDate: 'No update is available for your card',
       upToDateMsg: 'There is nothing to do. You can remove your card.',
       failed: 'The check failed',
       failedMsg: 'Please try again later.',
       portal: 'Continue in the card portal…',
       reinsert: 'Remove and re-insert your card to apply your new credentials',
+      updating: 'Updating your card — do not remove it',
+      updatingHint: 'This can take a minute.',
+      cancelUpdate: 'Cancel the update',
       connecting: 'Connecting to the card service…',
+      connectingHint: 'This takes a few seconds.',
+      found: 'An update is available for your card',
+      foundMsg: 'Press OK to see what it is and update your card now.',
+      updated: 'Your card is up to date',
+      updatedMsg: 'Your new credentials are on your card. You can remove it now.',
       errNetwork: 'The card service is not responding. Please try again.',
       errNoCard: 'There is no card in this reader.',
       errExpired: 'This update offer has expired.',
@@ -41,26 +59,33 @@
         permanent_replacement: 'Permanent replacement card',
         other: 'Card update',
       },
-      // check_failed codes in plain words; unknown codes show the daemon's message.
+      // check_failed codes (state readers[].code) in plain words; unknown codes show the
+      // daemon's message.
       codes: {
+        dns: 'The card service could not be found on the network.',
+        connect: 'The card service could not be reached.',
         timeout: 'The card service did not answer in time.',
-        network: 'The card service could not be reached.',
-        unreachable: 'The card service could not be reached.',
+        tls_untrusted: 'The card service could not be verified, so it was not used.',
+        tls_hostname: 'The card service could not be verified, so it was not used.',
+        tls_expired: 'The card service’s security certificate has expired.',
+        tls_clock: 'This kiosk’s clock is wrong, so the card service cannot be verified.',
         tls: 'A secure connection to the card service could not be made.',
-        server: 'The card service reported an error.',
-        cms_error: 'The card service reported an error.',
+        http_status: 'The card service is not available right now.',
         bad_response: 'The card service sent an answer that could not be understood.',
-        busy: 'The card service is busy. Please try again in a few minutes.',
-        rate_limited: 'The card service is busy. Please try again in a few minutes.',
-        portal_not_allowed: 'The card portal address is not allowed.',
-        card_read: 'Your card could not be read. Remove it and insert it again.',
-        card_error: 'Your card could not be read. Remove it and insert it again.',
-        no_card: 'There is no card in this reader.',
+        portal_not_allowed: 'The card service sent an address this kiosk may not open.',
+        cms_down: 'The card service is not reachable right now. Please try again in a few minutes.',
+        card_unavailable: 'The card was removed or stopped answering during the update. Insert it again to retry.',
+        different_card: 'A different card is in the reader. Insert the card you started with.',
+        session_failed: 'The card update did not finish. Insert your card again to retry.',
+        card_unreadable: 'Your card could not be read. Remove it and insert it again.',
+        busy: 'This kiosk is busy. Please try again in a moment.',
       },
     },
     fr: {
       title: 'Mise à jour de la carte',
       insert: 'Insérez votre carte',
+      cardIn: 'Votre carte est dans le lecteur',
+      cardsIn: 'Vos cartes sont dans les lecteurs',
       check: 'Vérifier les mises à jour de la carte',
       chooseReader: 'Vérifier les mises à jour : choisissez le lecteur de votre carte',
       busy: 'Vérification de votre carte…',
@@ -71,13 +96,22 @@
       ok: 'OK',
       cancel: 'Annuler',
       countdown: (t) => `Se ferme dans ${t}`,
+      more: (n) => (n === 1 ? 'et 1 autre mise à jour' : `et ${n} autres mises à jour`),
       upToDate: 'Aucune mise à jour n’est disponible pour votre carte',
       upToDateMsg: 'Il n’y a rien à faire. Vous pouvez retirer votre carte.',
       failed: 'La vérification a échoué',
       failedMsg: 'Veuillez réessayer plus tard.',
       portal: 'Continuez dans le portail de la carte…',
       reinsert: 'Retirez puis réinsérez votre carte pour appliquer vos nouveaux identifiants',
+      updating: 'Mise à jour de votre carte — ne la retirez pas',
+      updatingHint: 'Cela peut prendre une minute.',
+      cancelUpdate: 'Annuler la mise à jour',
       connecting: 'Connexion au service de carte…',
+      connectingHint: 'Cela prend quelques secondes.',
+      found: 'Une mise à jour est disponible pour votre carte',
+      foundMsg: 'Appuyez sur OK pour la voir et mettre à jour votre carte maintenant.',
+      updated: 'Votre carte est à jour',
+      updatedMsg: 'Vos nouveaux identifiants sont sur votre carte. Vous pouvez la retirer.',
       errNetwork: 'Le service de carte ne répond pas. Veuillez réessayer.',
       errNoCard: 'Il n’y a pas de carte dans ce lecteur.',
       errExpired: 'Cette proposition de mise à jour a expiré.',
@@ -95,19 +129,23 @@
         other: 'Mise à jour de la carte',
       },
       codes: {
+        dns: 'Le service de carte est introuvable sur le réseau.',
+        connect: 'Le service de carte est injoignable.',
         timeout: 'Le service de carte n’a pas répondu à temps.',
-        network: 'Le service de carte est injoignable.',
-        unreachable: 'Le service de carte est injoignable.',
+        tls_untrusted: 'Le service de carte n’a pas pu être vérifié ; il n’a pas été utilisé.',
+        tls_hostname: 'Le service de carte n’a pas pu être vérifié ; il n’a pas été utilisé.',
+        tls_expired: 'Le certificat de sécurité du service de carte a expiré.',
+        tls_clock: 'L’horloge de cette borne est fausse : le service de carte ne peut pas être vérifié.',
         tls: 'Aucune connexion sécurisée au service de carte n’a pu être établie.',
-        server: 'Le service de carte a signalé une erreur.',
-        cms_error: 'Le service de carte a signalé une erreur.',
+        http_status: 'Le service de carte n’est pas disponible pour le moment.',
         bad_response: 'Le service de carte a envoyé une réponse incompréhensible.',
-        busy: 'Le service de carte est occupé. Réessayez dans quelques minutes.',
-        rate_limited: 'Le service de carte est occupé. Réessayez dans quelques minutes.',
-        portal_not_allowed: 'L’adresse du portail de la carte n’est pas autorisée.',
-        card_read: 'Votre carte n’a pas pu être lue. Retirez-la puis insérez-la à nouveau.',
-        card_error: 'Votre carte n’a pas pu être lue. Retirez-la puis insérez-la à nouveau.',
-        no_card: 'Il n’y a pas de carte dans ce lecteur.',
+        portal_not_allowed: 'Le service de carte a envoyé une adresse que cette borne ne peut pas ouvrir.',
+        cms_down: 'Le service de carte est injoignable pour le moment. Réessayez dans quelques minutes.',
+        card_unavailable: 'La carte a été retirée ou ne répond plus pendant la mise à jour. Réinsérez-la pour réessayer.',
+        different_card: 'Une autre carte est dans le lecteur. Insérez la carte de départ.',
+        session_failed: 'La mise à jour de la carte n\'a pas abouti. Réinsérez votre carte pour réessayer.',
+        card_unreadable: 'Votre carte n’a pas pu être lue. Retirez-la puis insérez-la à nouveau.',
+        busy: 'Cette borne est occupée. Veuillez réessayer dans un instant.',
       },
     },
   };
@@ -144,12 +182,15 @@
     screens: {
       idle: $('screen-idle'), busy: $('screen-busy'), prompt: $('screen-prompt'),
       result: $('screen-result'), portal: $('screen-portal'), reinsert: $('screen-reinsert'),
+      updating: $('screen-updating'), conn: $('screen-conn'),
     },
-    manual: $('manual'), btnCheck: $('btn-check'), readerBlock: $('reader-block'),
+    idleTitle: $('idle-title'), manual: $('manual'), btnCheck: $('btn-check'), readerBlock: $('reader-block'),
     readerList: $('reader-list'), updates: $('prompt-updates'),
     btnProceed: $('btn-proceed'), btnClose: $('btn-close'), countdown: $('countdown'),
-    resultTitle: $('result-title'), resultMessage: $('result-message'), btnResultOk: $('btn-result-ok'),
-    error: $('error'), conn: $('conn'), live: $('live'),
+    resultTitle: $('result-title'), resultMessage: $('result-message'), resultIcon: $('result-icon'),
+    btnResultOk: $('btn-result-ok'), btnResultCancel: $('btn-result-cancel'),
+    progress: $('session-progress'), btnSessionCancel: $('btn-session-cancel'),
+    error: $('error'), live: $('live'),
   };
 
   // ---------------------------------------------------------------- state
@@ -159,8 +200,10 @@
   const deadlines = new Map(); // prompt id -> performance.now() deadline
   const dismissedPrompts = new Set();   // prompt ids closed, expired here
   const dismissedResults = new Map();   // reader name -> phase hidden by OK
+  const acceptedManual = new Set();     // manual-check prompt ids past "update found" (OK)
   const inFlight = new Set();           // 'proceed' | 'close' | 'check' | 'ok'
   let navigating = false;
+  let connLost = false;        // no stream and the last poll failed: the daemon is away
   let shownKey = null;
   let shown = null;            // {screen, reader, prompt}
   let ticker = 0;
@@ -201,8 +244,9 @@
     }
     for (const id of [...deadlines.keys()]) if (!live.has(id)) deadlines.delete(id);
     for (const id of [...dismissedPrompts]) if (!live.has(id)) dismissedPrompts.delete(id);
+    for (const id of [...acceptedManual]) if (!live.has(id)) acceptedManual.delete(id);
 
-    el.conn.hidden = true;
+    connLost = false;
     render();
   }
 
@@ -214,7 +258,7 @@
         if (!p || typeof p.id !== 'string' || dismissedPrompts.has(p.id)) return 0;
         return 6;
       }
-      case 'portal': return 5;
+      case 'portal': return r.session ? 7 : 5;    // an update on the card outranks all
       case 'reinsert': return 4;
       case 'checking': case 'reading': return 3;
       case 'up_to_date': case 'check_failed':
@@ -249,45 +293,70 @@
     for (const [k, node] of Object.entries(el.screens)) node.hidden = k !== name;
   }
 
+  // After a re-insert that follows an update the daemon says "up to date" with a message
+  // of its own (code "updated" once the daemon sends one; its English text until then).
+  const isUpdated = (r) => r.code === 'updated' ||
+    (typeof r.message === 'string' && /^your card is up to date/i.test(r.message.trim()));
+
   function render() {
-    if (!state) return;
-    const langChanged = applyLang();
-    const r = navigating ? null : pick();
+    if (!state && !connLost) return;
+    const langChanged = state ? applyLang() : false;
+    const r = navigating || connLost ? null : pick();
     let screen, phase, key, announce;
 
-    if (navigating) {
+    if (connLost && !navigating) {
+      screen = 'conn'; phase = 'connecting'; key = 'conn';
+      announce = t('connecting');
+    } else if (navigating) {
       screen = 'portal'; phase = 'portal'; key = 'navigating';
       announce = t('portal');
     } else if (!r) {
-      screen = 'idle'; phase = 'idle'; key = 'idle';
-      announce = t('insert');
-      renderIdle();
+      screen = 'idle'; phase = 'idle';
+      const cards = renderIdle();
+      key = `idle\n${cards}`;
+      announce = el.idleTitle.textContent;
+    } else if (r.phase === 'prompt' && r.prompt.manual === true && !acceptedManual.has(r.prompt.id)) {
+      // a manual check found something: say so first (OK / Cancel); OK shows the prompt
+      screen = 'result'; phase = 'update_found'; key = `found\n${r.name}\n${r.prompt.id}`;
+      renderResult(r, 'found');
+      announce = el.resultTitle.textContent + '. ' + el.resultMessage.textContent;
     } else if (r.phase === 'prompt') {
       screen = 'prompt'; phase = 'prompt'; key = `prompt\n${r.name}\n${r.prompt.id}`;
       if (key !== shownKey || langChanged) renderPrompt(r.prompt);
       announce = t('promptTitle') + '. ' + el.updates.dataset.summary;
-    } else if (r.phase === 'portal') {
-      screen = 'portal'; phase = 'portal'; key = `portal\n${r.name}`;
-      announce = t('portal');
-    } else if (r.phase === 'reinsert') {
+    } else if (r.phase === 'portal' && r.session && typeof r.session === 'object') {
+      // cardupd runs the CMS's update on the card (SERAM session): keep the card in
+      const progress = typeof r.session.progress === 'string' ? clip(r.session.progress) : '';
+      screen = 'updating'; phase = 'updating'; key = `updating\n${r.name}\n${progress}`;
+      el.progress.textContent = progress;              // text only: from the remote agent
+      el.progress.hidden = !progress;
+      announce = t('updating') + (progress ? '. ' + progress : '');
+    } else if (r.phase === 'portal' || r.phase === 'reinsert') {
+      // This page is on screen again while the daemon still has the portal session open:
+      // the user came back from the portal, and the new credentials need a re-insert.
       screen = 'reinsert'; phase = 'reinsert'; key = `reinsert\n${r.name}`;
       announce = t('reinsert');
     } else if (r.phase === 'checking' || r.phase === 'reading') {
       screen = 'busy'; phase = r.phase; key = `busy\n${r.name}`;
       announce = t('busy');
     } else {
+      const kind = r.phase === 'check_failed' ? 'failed' : isUpdated(r) ? 'updated' : 'no_update';
       screen = 'result'; phase = r.phase;
       key = `result\n${r.name}\n${r.phase}\n${r.message}\n${r.code}`;
-      renderResult(r);
+      renderResult(r, kind);
       announce = el.resultTitle.textContent + '. ' + el.resultMessage.textContent;
     }
 
     const prev = shown;
-    shown = { screen, reader: r ? r.name : null, prompt: r && r.phase === 'prompt' ? r.prompt : null };
+    shown = { screen, reader: r ? r.name : null, prompt: r && r.phase === 'prompt' ? r.prompt : null,
+              kind: screen === 'result' ? el.screens.result.dataset.kind : null };
     showScreen(screen);
     updateButtons();
     document.body.dataset.phase = phase;
     document.body.dataset.seq = String(lastSeq);
+    document.body.dataset.conn = connLost ? 'lost' : sseUp ? 'live' : 'polling';
+    if (screen === 'result') document.body.dataset.result = shown.kind;
+    else delete document.body.dataset.result;
 
     if (key !== shownKey || langChanged) {
       const changed = key !== shownKey;
@@ -302,15 +371,18 @@
       }
     }
     if (screen === 'prompt') fitPrompt();
-    setTicker(screen === 'prompt');
-    if (screen === 'prompt') tick();
+    setTicker(!!shown.prompt);
+    if (shown.prompt) tick();
   }
 
+  // Returns how many cards are in. With a card in and nothing to show (the check found
+  // nothing: no alert), the title says so rather than asking for a card.
   function renderIdle() {
     const allowed = !!(state.ui && state.ui.manual_check);
-    const withCard = allowed
-      ? state.readers.filter((r) => r && r.card === 'present' && typeof r.name === 'string')
-      : [];
+    const present = state.readers.filter((r) => r && r.card === 'present' && typeof r.name === 'string');
+    const title = present.length === 0 ? t('insert') : present.length === 1 ? t('cardIn') : t('cardsIn');
+    if (el.idleTitle.textContent !== title) el.idleTitle.textContent = title;
+    const withCard = allowed ? present : [];
     el.manual.hidden = withCard.length === 0;
     el.btnCheck.hidden = withCard.length !== 1;
     el.readerBlock.hidden = withCard.length < 2;
@@ -331,6 +403,7 @@
         return li;
       }));
     }
+    return present.length;
   }
 
   function renderPrompt(p) {
@@ -349,33 +422,65 @@
     });
     el.updates.replaceChildren(...items);
     el.updates.dataset.summary = updates.map((u) => typeLabel(u && u.type)).join(', ');
-    el.btnProceed.textContent = p.manual ? t('ok') : t('proceed');
-    el.btnClose.textContent = p.manual ? t('cancel') : t('close');
+    el.btnProceed.textContent = t('proceed');
+    el.btnClose.textContent = t('close');
   }
 
-  // Long descriptions get one line each when the list would not fit without scrolling.
+  // The list never scrolls and never shows half an item: when it does not fit, the
+  // descriptions get one line each, then only the titles are shown, then the last items
+  // make way for an "and N more updates" line (the portal shows them all).
   function fitPrompt() {
     if (el.screens.prompt.hidden) return;
-    el.updates.classList.remove('compact');
-    if (el.updates.scrollHeight > el.updates.clientHeight + 1) el.updates.classList.add('compact');
+    const list = el.updates;
+    const items = [...list.querySelectorAll('li.update')];
+    const over = () => list.scrollHeight > list.clientHeight + 1;
+    list.classList.remove('compact', 'titles');
+    for (const li of items) li.hidden = false;
+    for (const li of list.querySelectorAll('li.update-more')) li.remove();
+    if (!over()) return;
+    list.classList.add('compact');
+    if (!over()) return;
+    list.classList.add('titles');
+    if (!over()) return;
+    const more = document.createElement('li');
+    more.className = 'update-more';
+    list.append(more);
+    for (let n = items.length - 1; n >= 1; n--) {
+      items[n].hidden = true;
+      more.textContent = t('more', items.length - n);
+      if (!over()) break;
+    }
   }
   window.addEventListener('resize', fitPrompt);
 
-  function renderResult(r) {
-    if (r.phase === 'up_to_date') {
-      el.resultTitle.textContent = t('upToDate');
-      el.resultMessage.textContent = t('upToDateMsg');
+  // kind: found (a manual check found an update), no_update, updated, failed
+  function renderResult(r, kind) {
+    let title, msg;
+    if (kind === 'found') {
+      title = t('found'); msg = t('foundMsg');
+    } else if (kind === 'updated') {
+      title = t('updated'); msg = t('updatedMsg');
+    } else if (kind === 'no_update') {
+      title = t('upToDate'); msg = t('upToDateMsg');
     } else {
-      el.resultTitle.textContent = t('failed');
-      el.resultMessage.textContent = codeText(r.code) || clip(r.message) || t('failedMsg');
+      // the reason in plain words: ours for the codes we know, else the daemon's (English)
+      title = t('failed');
+      msg = codeText(r.code) || (lang === 'en' ? clip(r.message) : '') || t('failedMsg');
     }
+    el.screens.result.dataset.kind = kind;
+    el.resultIcon.className = `result-icon result-icon-${kind}`;
+    el.resultTitle.textContent = title;
+    el.resultMessage.textContent = msg;
+    el.btnResultCancel.hidden = kind !== 'found';
   }
 
   function updateButtons() {
     const promptBusy = navigating || inFlight.has('proceed') || inFlight.has('close');
     el.btnProceed.disabled = promptBusy;
     el.btnClose.disabled = promptBusy;
-    el.btnResultOk.disabled = inFlight.has('ok');
+    el.btnResultOk.disabled = inFlight.has('ok') || inFlight.has('close');
+    el.btnResultCancel.disabled = inFlight.has('close');
+    el.btnSessionCancel.disabled = inFlight.has('cancel');
     const checkBusy = inFlight.has('check');
     el.btnCheck.disabled = checkBusy;
     for (const b of el.readerList.querySelectorAll('button')) b.disabled = checkBusy;
@@ -388,7 +493,7 @@
   }
 
   function tick() {
-    if (!shown || shown.screen !== 'prompt' || !shown.prompt) return;
+    if (!shown || !shown.prompt) return;
     const id = shown.prompt.id;
     const left = (deadlines.get(id) ?? 0) - performance.now();
     if (left <= 0 && !inFlight.has('proceed') && !navigating) {
@@ -479,8 +584,9 @@
     });
   }
 
+  // Close on the prompt, Cancel on "update found"
   function closePrompt() {
-    if (!shown || shown.screen !== 'prompt' || !shown.prompt) return;
+    if (!shown || !shown.prompt || !(shown.screen === 'prompt' || shown.kind === 'found')) return;
     const reader = shown.reader, id = shown.prompt.id;
     run('close', async () => {
       const res = await post('/api/v1/prompt/close', { reader, prompt: id });
@@ -494,6 +600,11 @@
 
   function resultOk() {
     if (!shown || shown.screen !== 'result' || !shown.reader) return;
+    if (shown.kind === 'found') {            // OK: continue to the prompt itself
+      if (shown.prompt) acceptedManual.add(shown.prompt.id);
+      render();
+      return;
+    }
     const reader = shown.reader;
     const r = state.readers.find((x) => x && x.name === reader);
     if (r) dismissedResults.set(reader, r.phase);        // hide now, until the phase changes
@@ -514,9 +625,21 @@
     });
   }
 
+  function cancelSession() {
+    if (!shown || shown.screen !== 'updating' || !shown.reader) return;
+    const reader = shown.reader;
+    run('cancel', async () => {
+      const res = await post('/api/v1/session/cancel', { reader });
+      if (res.ok || res.status === 404 || res.status === 409) return null;
+      return res.status === 0 ? t('errNetwork') : t('errGeneric');
+    });
+  }
+
+  el.btnSessionCancel.addEventListener('click', cancelSession);
   el.btnProceed.addEventListener('click', proceed);
   el.btnClose.addEventListener('click', closePrompt);
   el.btnResultOk.addEventListener('click', resultOk);
+  el.btnResultCancel.addEventListener('click', closePrompt);
   el.btnCheck.addEventListener('click', () => check(el.btnCheck.dataset.reader));
 
   // ---------------------------------------------------------------- transport
@@ -541,7 +664,7 @@
       applyState(s, started);
       return true;
     } catch (_) {
-      if (!sseUp) el.conn.hidden = false;
+      if (!sseUp && !connLost) { connLost = true; render(); }
       return false;
     } finally {
       clearTimeout(timer);
@@ -579,7 +702,9 @@
     });
     src.addEventListener('error', () => {
       if (es !== src) return;
+      const wasUp = sseUp;
       sseUp = false;
+      if (wasUp) fetchState();    // find out now whether the daemon is still there
       startPolling();
       if (src.readyState === EventSource.CLOSED) {
         // the browser gave up (e.g. an HTTP error while the daemon restarted): start over

@@ -1,0 +1,9 @@
+#!/bin/sh
+# board/stm32mp1 post-build: $1 is the staged root filesystem (scripts/image.sh, or
+# Buildroot's TARGET_DIR through BR2_ROOTFS_POST_BUILD_SCRIPT). The board has no
+# systemd-journald persistence: keep cardupd's logs off the flash by default.
+set -eu
+root=$1
+mkdir -p "$root/etc/default"
+printf '%s\n' '# Extra cardupd options for /etc/init.d/S50cardupd.' 'CARDUPD_ARGS=""' \
+    > "$root/etc/default/cardupd"

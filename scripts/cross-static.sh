@@ -1,0 +1,83 @@
+#!/bin/sh
+# A fully static cardupd for ARCH (arm64, armhf, or host): Debian ships libjson-c.a,
+# libbearssl.a, libinih.a and libc.a, but no libpcsclite.a, and its libmicrohttpd.a needs
+# GnuTLS (whose p11-kit has no .a). So the pcsc-lite client library and libmicrohttpd
+# without HTTPS are built here from Debian's source packages (fetched by the same private
+# apt as the sysroot, deb-src entries added there only), then linked with the objects of
+# the dynamic build. The admin TLS listener cannot work in this binary.
+# usage: cross-static.sh ARCH           writes build/ARCH-static/cardupd
+set -eu
+arch=${1:?usage: cross-static.sh arm64|armhf}
+case $arch in
+arm64) triplet=aarch64-linux-gnu ;;
+armhf) triplet=arm-linux-gnueabihf ;;
+*) echo "cross-static: unknown architecture '$arch'" >&2; exit 2 ;;
+esac
+top=$(pwd)
+root=$top/build/cross/$arch
+sysroot=$root/sysroot
+apt_dir=$root/apt
+src=$root/src
+out=$top/build/$arch-static
+cc="$triplet-gcc --sysroot=$sysroot"
+[ -f "$top/build/$arch/libcardupd.a" ] && [ -f "$top/build/$arch/firmware/main.o" ] ||
+    { echo "cross-static: build build/$arch first (make cross-$arch)" >&2; exit 2; }
+[ -d "$apt_dir/sources" ] || { echo "cross-static: no sysroot (make cross-$arch)" >&2; exit 2; }
+
+# pcsc-lite's configure insists on flex, even for the client library alone.
+if ! command -v flex >/dev/null 2>&1; then
+	echo "cross-static: installing flex"
+	SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends flex \
+	    >/dev/null || { $SUDO apt-get update -q >/dev/null || true;
+	    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends flex; }
+fi
+
+set -- -o Dir::State="$apt_dir" -o Dir::State::Lists="$apt_dir/lists" \
+    -o Dir::State::status="$apt_dir/status" -o Dir::Cache="$apt_dir/cache" \
+    -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$apt_dir/sources" \
+    -o APT::Architecture="$arch" -o APT::Architectures="$arch" \
+    -o Debug::NoLocking=1 -o APT::Sandbox::User=root -q
+if [ ! -f "$src/.fetched" ]; then
+	# deb-src twins of the Debian entries, in the private apt only.
+	for f in "$apt_dir"/sources/*.sources; do
+		[ -f "$f" ] || continue
+		case $f in *-src.sources) continue ;; esac
+		sed 's/^Types: deb$/Types: deb-src/' "$f" > "${f%.sources}-src.sources"
+	done
+	apt-get "$@" update >"$root/apt-update-src.log" 2>&1 || true
+	rm -rf "$src"; mkdir -p "$src"
+	(cd "$src" && apt-get "$@" source pcsc-lite libmicrohttpd >"$root/apt-source.log" 2>&1) ||
+	    { tail -5 "$root/apt-source.log" >&2; exit 1; }
+	touch "$src/.fetched"
+fi
+pcsc=$(find "$src" -maxdepth 1 -type d -name 'pcsc-lite-*' | head -1)
+mhd=$(find "$src" -maxdepth 1 -type d -name 'libmicrohttpd-*' | head -1)
+mkdir -p "$out"
+
+if [ ! -f "$out/pcsc/src/.libs/libpcsclite.a" ]; then
+	echo "cross-static: pcsc-lite client library ($arch)"
+	rm -rf "$out/pcsc"; mkdir -p "$out/pcsc"
+	(cd "$out/pcsc" && "$pcsc/configure" --host="$triplet" CC="$cc" \
+	    --enable-static --disable-shared --disable-libsystemd --disable-libudev \
+	    --disable-polkit --disable-serial --disable-usb >configure.log 2>&1 &&
+	    make -C src libpcsclite.la >make.log 2>&1) ||
+	    { tail -20 "$out/pcsc/configure.log" "$out/pcsc/make.log" >&2 2>/dev/null; exit 1; }
+fi
+if [ ! -f "$out/mhd/src/microhttpd/.libs/libmicrohttpd.a" ]; then
+	echo "cross-static: libmicrohttpd without HTTPS ($arch)"
+	rm -rf "$out/mhd"; mkdir -p "$out/mhd"
+	(cd "$out/mhd" && "$mhd/configure" --host="$triplet" CC="$cc" \
+	    --enable-static --disable-shared --disable-https --disable-doc \
+	    --disable-examples --disable-curl --disable-tools >configure.log 2>&1 &&
+	    make -C src/microhttpd >make.log 2>&1) ||
+	    { tail -20 "$out/mhd/configure.log" "$out/mhd/make.log" >&2 2>/dev/null; exit 1; }
+fi
+lib=$sysroot/usr/lib/$triplet
+$cc -static -o "$out/cardupd" "$top/build/$arch/firmware/main.o" "$top/build/$arch/libcardupd.a" \
+    "$out/mhd/src/microhttpd/.libs/libmicrohttpd.a" "$out/pcsc/src/.libs/libpcsclite.a" \
+    "$lib/libjson-c.a" "$lib/libbearssl.a" "$lib/libinih.a" -lpthread 2>"$out/link.log" ||
+    { cat "$out/link.log" >&2; exit 1; }
+# The link log holds glibc's warning that static getaddrinfo needs the NSS modules of the
+# target's libc at run time (docs/boards.md).
+echo "  static  build/$arch-static/cardupd"

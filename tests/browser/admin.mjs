@@ -1,0 +1,150 @@
+// Browser test of the admin pages (issue 6): Debian's Chromium (playwright-core) against
+// the real cardupd with its admin listener on, through the rig controller
+// (tests/rig/rigd.py). Chromium trusts the daemon's self-signed certificate by its key
+// (SPKI pin), nothing else.
+//
+//   CARDUPD_BIN=build/cardupd node tests/browser/admin.mjs
+//
+// Setup code → first password, dashboard, a bad and a good settings change, markup
+// shown as text, logout/login, a bad and a good trust anchor upload. Exit status 1 on
+// failure. Screenshots go to tests/browser/screenshots/admin-*.png.
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Rig } from './lib/rig.mjs';
+import { launch } from './lib/browser.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SHOTS = path.join(here, 'screenshots');
+const PASSWORD = 'correct horse battery';
+const MARKUP = '<img src=x onerror=alert(1)><b>bold</b>';
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+    s.on('error', reject);
+  });
+}
+
+async function logMatch(rig, re, ms = 5000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const { text } = await rig.call('log');
+    const m = text.match(re);
+    if (m) return m[1];
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${re} not in the cardupd log`);
+}
+
+async function main() {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  let rig, browser, failed = false;
+  const shot = async (page, name) => page.screenshot({ path: path.join(SHOTS, `admin-${name}.png`), fullPage: true });
+  try {
+    rig = await Rig.start();
+    const port = await freePort();
+    const state = path.join(rig.info.dir, 'admin');
+    await rig.call('restart', { conf: { admin: { listen: `127.0.0.1:${port}`, state_dir: state } } });
+    const fpr = await logMatch(rig, /certificate SHA-256 ([0-9A-F:]{95})/);
+    const code = await logMatch(rig, /setup code ([0-9A-Z-]{14})/);
+    const cert = new crypto.X509Certificate(fs.readFileSync(path.join(state, 'admin-cert.pem')));
+    assert.equal(cert.fingerprint256, fpr, 'the logged fingerprint is the certificate\'s');
+    const spki = crypto.createHash('sha256')
+      .update(cert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+    browser = await launch({ spki, under: rig.info.dir });
+    const page = await browser.context.newPage();
+    const dialogs = [];
+    page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+    const base = `https://127.0.0.1:${port}`;
+
+    // 1. Setup: the fingerprint is on the page, the code sets the first password.
+    await page.goto(base + '/');
+    await page.waitForSelector('#tab-setup:not([hidden])');
+    assert.equal(await page.textContent('#setup-fpr'), fpr);
+    await shot(page, 'setup');
+    await page.fill('#setup-code', 'AAAA-BBBB-CCCC');
+    await page.fill('#setup-password', PASSWORD);
+    await page.fill('#setup-password2', PASSWORD);
+    await page.click('#setup-submit');
+    await page.waitForFunction(() => document.querySelector('#setup-error').textContent.includes('wrong setup code'));
+    await page.fill('#setup-code', code);
+    await page.click('#setup-submit');
+    await page.waitForSelector('#tab-dashboard:not([hidden])');
+    await page.waitForFunction(() => document.querySelectorAll('#readers tbody tr').length === 2);
+    const cookies = await browser.context.cookies(base);
+    const c = cookies.find((x) => x.name === '__Host-cardupd');
+    assert.ok(c && c.httpOnly && c.secure && c.sameSite === 'Strict', 'session cookie flags');
+    assert.equal(await page.evaluate(() => document.cookie), '', 'the cookie is out of reach of scripts');
+    await page.waitForFunction(() => document.querySelectorAll('#prereqs li').length >= 5);
+    await shot(page, 'dashboard');
+    console.log('  ok    setup code, first password, dashboard');
+
+    // 2. Settings: a bad value is shown beside its field; a good one is applied.
+    await page.click('nav button[data-tab="settings"]');
+    await page.waitForSelector('input[name="kiosk.prompt_timeout_s"]');
+    await page.fill('input[name="kiosk.prompt_timeout_s"]', '2');
+    await page.click('#settings-save');
+    await page.waitForFunction(() => /out of range/.test(
+      document.querySelector('.error[data-for="kiosk.prompt_timeout_s"]').textContent));
+    await shot(page, 'settings-error');
+    await page.fill('input[name="kiosk.prompt_timeout_s"]', '25');
+    await page.fill('input[name="device.id"]', MARKUP);
+    await page.click('#settings-save');
+    await page.waitForFunction(() => /Saved and applied/.test(document.querySelector('#flash').textContent));
+    await page.waitForFunction(() => document.querySelector('input[name="kiosk.prompt_timeout_s"]').value === '25');
+    const st = await rig.call('state');
+    assert.ok(st.readers.length === 2);
+    console.log('  ok    settings: bad value refused at its field, good value applied');
+
+    // 3. Markup from the settings is text, never markup.
+    await page.click('nav button[data-tab="dashboard"]');
+    await page.waitForFunction((m) => document.querySelector('#device').textContent === m, MARKUP);
+    assert.equal(await page.$$eval('header img, header b', (n) => n.length), 0);
+    assert.deepEqual(dialogs, []);
+    console.log('  ok    markup in settings shown as text');
+
+    // 4. Logout, then log in again.
+    await page.click('#logout');
+    await page.waitForSelector('#tab-login:not([hidden])');
+    await page.fill('#login-password', 'wrong password');
+    await page.click('#login-submit');
+    await page.waitForFunction(() => document.querySelector('#login-error').textContent.includes('wrong password'));
+    await page.fill('#login-password', PASSWORD);
+    await page.click('#login-submit');
+    await page.waitForSelector('#tab-dashboard:not([hidden])');
+    console.log('  ok    logout and login');
+
+    // 5. Trust anchors: a bad file is refused, a good one replaces the list.
+    await page.click('nav button[data-tab="anchors"]');
+    await page.waitForFunction(() => document.querySelectorAll('#anchors-list tbody tr').length === 1);
+    const bad = path.join(rig.info.dir, 'bad.pem');
+    fs.writeFileSync(bad, '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n');
+    await page.setInputFiles('#anchors-file', bad);
+    await page.click('#anchors-upload');
+    await page.waitForFunction(() => document.querySelector('#anchors-error').textContent.length > 0);
+    await shot(page, 'anchors-error');
+    const good = path.join(rig.info.dir, 'pki', 'ca.pem');
+    await page.setInputFiles('#anchors-file', good);
+    await page.click('#anchors-upload');
+    await page.waitForFunction(() => /Trust anchors replaced: 1/.test(document.querySelector('#flash').textContent));
+    await page.waitForFunction(() => /cardupd test CA/.test(document.querySelector('#anchors-list tbody').textContent));
+    await shot(page, 'anchors');
+    console.log('  ok    trust anchors: bad PEM refused, good PEM installed');
+  } catch (e) {
+    failed = true;
+    console.log('  FAIL  ' + (e.stack || e));
+    if (rig) console.log(rig.stderrTail());
+  } finally {
+    if (browser) await browser.close();
+    if (rig) await rig.call('shutdown').catch(() => {});
+  }
+  console.log(failed ? 'admin browser test: FAILED' : 'admin browser test: ok');
+  process.exit(failed ? 1 : 0);
+}
+
+main();

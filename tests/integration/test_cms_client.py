@@ -1,0 +1,322 @@
+"""The CMS client on a hostile network (issue 4), on the real rig: private pcscd + vpcd,
+a scripted card, the TLS test CMS with a fault, cardupd itself.  Each test inserts a
+card (or asks for a manual check), waits for the reader's phase and checks the failure
+code in the kiosk state and in the log, and that the daemon is still up afterwards."""
+
+import os
+import time
+
+import pytest
+
+from testcms import TestCMS
+from vcard import DEFAULT_GUID
+
+GUID = DEFAULT_GUID.hex()
+
+
+@pytest.fixture
+def other_cms(pki):
+    """other_cms(cert="expired", mtls=False, host=...) -> a started TestCMS, stopped at
+    the end of the test."""
+    made = []
+
+    def make(cert="good", **kw):
+        c = TestCMS.with_pki(pki, cert, **kw).start()
+        made.append(c)
+        return c
+    yield make
+    for c in made:
+        c.stop()
+
+
+def insert_and_wait(d, pcscd, cards, phase, timeout=8.0):
+    r0 = pcscd.reader_names[0]
+    cards().insert(pcscd.port)
+    return d.wait_phase(r0, phase, timeout=timeout)
+
+
+def assert_failed(d, r, code):
+    """The reader shows check_failed with `code`, the log names it, the daemon lives."""
+    assert r["phase"] == "check_failed", r
+    assert r["code"] == code, (r, d.log()[-3000:])
+    assert r["prompt"] is None
+    assert "failed: %s:" % code in d.log()
+    assert d.alive()
+    assert d.state()["readers"]
+
+
+def fails_with(make_daemon, pcscd, cards, srv, code, conf=None, timeout=8.0):
+    d = make_daemon(cms_url=srv.url, origins=[srv.origin], conf=conf)
+    r = insert_and_wait(d, pcscd, cards, "check_failed", timeout)
+    assert_failed(d, r, code)
+    return d, r
+
+
+# ---- trust -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cert,code", [
+    ("expired", "tls_expired"),
+    ("wronghost", "tls_hostname"),
+    ("rogue", "tls_untrusted"),
+    ("selfsigned", "tls_untrusted"),
+])
+def test_tls_refused(make_daemon, pcscd, cards, other_cms, cert, code):
+    srv = other_cms(cert)
+    srv.script("*", srv.pending("card-x"))
+    fails_with(make_daemon, pcscd, cards, srv, code)
+    assert srv.requests == []        # no request body ever reached the server
+
+
+def test_mtls_with_client_certificate(make_daemon, pcscd, cards, other_cms, pki):
+    srv = other_cms("good", mtls=True)
+    srv.script(GUID, srv.nothing_pending("card-m"))
+    d = make_daemon(cms_url=srv.url, origins=[srv.origin],
+                    conf={"cms": {"client_cert": pki["client_cert"],
+                                  "client_key": pki["client_key"]}})
+    insert_and_wait(d, pcscd, cards, "up_to_date")
+    req = srv.wait_requests(1)[0]
+    assert req["client_cert"] is not None
+    assert dict(x[0] for x in req["client_cert"]["subject"])["commonName"] == \
+        "cardupd test device"
+
+
+def test_mtls_without_client_certificate(make_daemon, pcscd, cards, other_cms):
+    srv = other_cms("good", mtls=True)
+    srv.script("*", srv.nothing_pending("card-m"))
+    d, r = fails_with(make_daemon, pcscd, cards, srv, "tls")
+    assert srv.requests == []
+    assert srv.tls_errors
+
+
+def test_ipv6_loopback(make_daemon, pcscd, cards, other_cms):
+    try:
+        srv = other_cms("good", host="::1")
+    except OSError as e:
+        pytest.skip("no IPv6 loopback here: %s" % e)
+    srv.script(GUID, srv.nothing_pending("card-6"))
+    assert srv.url.startswith("https://[::1]:")
+    d = make_daemon(cms_url=srv.url, origins=[srv.origin])
+    insert_and_wait(d, pcscd, cards, "up_to_date")
+    assert srv.wait_requests(1)[0]["peer"][0] == "::1"
+    # Host header with brackets (RFC 9112 3.2)
+    assert srv.requests[0]["headers"]["Host"] == "[::1]:%d" % srv.port
+
+
+# ---- deadlines -------------------------------------------------------------------------
+
+def test_slow_headers_timeout(make_daemon, pcscd, cards, cms):
+    cms.script("*", dict(cms.nothing_pending("card-s"), delay_s=2.5))
+    t0 = time.monotonic()
+    d, r = fails_with(make_daemon, pcscd, cards, cms, "timeout",
+                      conf={"cms": {"timeout_ms": "700"}})
+    assert time.monotonic() - t0 < 2.4
+
+
+def test_slow_body_one_deadline(make_daemon, pcscd, cards, cms):
+    """Every piece of the body arrives well within timeout_ms of the previous one, but
+    the whole answer does not: one deadline for the exchange, not one per read."""
+    cms.script("*", dict(cms.nothing_pending("card-s"), drip_s=0.25))
+    d, r = fails_with(make_daemon, pcscd, cards, cms, "timeout",
+                      conf={"cms": {"timeout_ms": "800"}})
+
+
+# ---- framing ---------------------------------------------------------------------------
+
+def test_truncated_body(make_daemon, pcscd, cards, cms):
+    cms.script("*", dict(cms.nothing_pending("card-t"), truncate=10))
+    d = make_daemon()
+    r = insert_and_wait(d, pcscd, cards, "check_failed")
+    assert r["code"] in ("io", "bad_response")
+    assert_failed(d, r, r["code"])
+
+
+def test_reset_mid_response(make_daemon, pcscd, cards, cms):
+    cms.script("*", dict(cms.nothing_pending("card-r"), reset=10))
+    fails_with(make_daemon, pcscd, cards, cms, "io")
+
+
+def test_chunked_body_works(make_daemon, pcscd, cards, cms):
+    cms.script(GUID, dict(cms.pending("card-c"), chunked=5))
+    d = make_daemon()
+    r = insert_and_wait(d, pcscd, cards, "prompt")
+    assert r["prompt"]["updates"][0]["type"] == "certificate_renewal"
+
+
+@pytest.mark.parametrize("answer", [
+    {"huge": 70000},
+    {"huge": 70000, "chunked": 4096},
+    {"raw": b"<html>not json</html>"},
+    {"json": {"card_id": 5, "pending": "none", "recheck_after_s": "soon"}},
+], ids=["huge", "huge-chunked", "not-json", "wrong-types"])
+def test_bad_response(make_daemon, pcscd, cards, cms, answer):
+    cms.script("*", answer)
+    fails_with(make_daemon, pcscd, cards, cms, "bad_response")
+
+
+# ---- statuses --------------------------------------------------------------------------
+
+def test_503_http_status(make_daemon, pcscd, cards, cms):
+    cms.script("*", {"status": 503, "json": {"error": "maintenance"}})
+    fails_with(make_daemon, pcscd, cards, cms, "http_status")
+
+
+def test_redirect_not_followed(make_daemon, pcscd, cards, cms):
+    cms.script("*", {"status": 302, "headers": {"Location": cms.url + "/card-status"}})
+    fails_with(make_daemon, pcscd, cards, cms, "http_status")
+    time.sleep(0.3)
+    assert len(cms.requests) == 1
+
+
+def test_429_retry_after_honoured(make_daemon, pcscd, cards, cms):
+    cms.script(GUID, [{"status": 429, "headers": {"Retry-After": "1"}},
+                      cms.nothing_pending("card-b")])
+    d = make_daemon(conf={"cms": {"retries": "1"}})
+    insert_and_wait(d, pcscd, cards, "up_to_date")
+    reqs = cms.wait_requests(2)
+    gap = reqs[1]["time"] - reqs[0]["time"]
+    assert 0.9 <= gap <= 1.6, gap
+    assert "retry 1/1 in 1000 ms" in d.log()
+
+
+# ---- connection reuse ------------------------------------------------------------------
+
+def manual_check(d, r0, phase):
+    status, js = d.post("/api/v1/check", {"reader": r0})
+    assert status == 202, js
+    return d.wait_for(lambda st: any(x["name"] == r0 and x["message"] and
+                                     x["phase"] == phase for x in st["readers"]),
+                      what="manual check on %s" % r0)
+
+
+def test_keepalive_reuses_connection(make_daemon, pcscd, cards, cms):
+    """A second check goes over the kept-alive connection of the first."""
+    cms.script(GUID, cms.nothing_pending("card-k"))
+    d = make_daemon()
+    r0 = pcscd.reader_names[0]
+    insert_and_wait(d, pcscd, cards, "up_to_date")
+    manual_check(d, r0, "up_to_date")
+    reqs = cms.wait_requests(2)
+    assert reqs[0]["headers"]["Connection"].lower() == "keep-alive"
+    assert reqs[0]["conn"] == reqs[1]["conn"]
+    assert cms.connections == 1
+
+
+def test_session_resumed_on_new_connection(make_daemon, pcscd, cards, cms):
+    """The server closes after each answer: the next check resumes the TLS session."""
+    cms.script(GUID, dict(cms.nothing_pending("card-k"), keep_alive=False))
+    d = make_daemon()
+    r0 = pcscd.reader_names[0]
+    insert_and_wait(d, pcscd, cards, "up_to_date")
+    manual_check(d, r0, "up_to_date")
+    reqs = cms.wait_requests(2)
+    assert reqs[0]["conn"] != reqs[1]["conn"]
+    assert not reqs[0]["tls_resumed"]
+    assert reqs[1]["tls_resumed"]
+
+
+def test_kept_connection_closed_by_server(make_daemon, pcscd, cards, other_cms):
+    """The server ends the idle connection (its keep-alive timeout, with close_notify):
+    the next check notices before sending, opens a new connection, resumes the TLS
+    session."""
+    srv = other_cms("good", idle_timeout_s=0.3)
+    srv.script(GUID, srv.nothing_pending("card-k"))
+    d = make_daemon(cms_url=srv.url, origins=[srv.origin])
+    r0 = pcscd.reader_names[0]
+    insert_and_wait(d, pcscd, cards, "up_to_date")
+    time.sleep(0.6)
+    manual_check(d, r0, "up_to_date")
+    reqs = srv.wait_requests(2)
+    assert reqs[0]["conn"] != reqs[1]["conn"]
+    assert reqs[1]["tls_resumed"]
+
+
+def test_kept_connection_dropped_abruptly(make_daemon, pcscd, cards, cms):
+    """The same when the connection is cut without close_notify (a NAT or firewall
+    forgetting it, then a FIN)."""
+    cms.script(GUID, cms.nothing_pending("card-k"))
+    d = make_daemon()
+    r0 = pcscd.reader_names[0]
+    insert_and_wait(d, pcscd, cards, "up_to_date")
+    assert cms.drop_connections() == 1
+    time.sleep(0.1)
+    manual_check(d, r0, "up_to_date")
+    reqs = cms.wait_requests(2)
+    assert reqs[0]["conn"] != reqs[1]["conn"]
+
+
+def test_kept_connection_dies_on_reuse(make_daemon, pcscd, cards, cms):
+    """The kept connection looks healthy but the server drops it without answering the
+    request sent on it: the check is retried once on a fresh connection."""
+    cms.script(GUID, [cms.nothing_pending("card-k"), {"close": True},
+                      cms.nothing_pending("card-k")])
+    d = make_daemon()
+    r0 = pcscd.reader_names[0]
+    insert_and_wait(d, pcscd, cards, "up_to_date")
+    manual_check(d, r0, "up_to_date")
+    reqs = cms.wait_requests(3)
+    assert [r["conn"] for r in reqs] == [1, 1, 2]
+    assert "failed" not in d.log()
+
+
+# ---- recheck window and circuit breaker (firmware/breaker.c, used by checker.c) --------
+
+def _breaker_wired():
+    if os.environ.get("CARDUPD_BREAKER_WIRED"):
+        return True
+    try:
+        with open(os.path.join(os.path.dirname(__file__), "..", "..", "firmware",
+                               "checker.c")) as f:
+            return "breaker_allow" in f.read()
+    except OSError:
+        return False
+
+
+needs_breaker = pytest.mark.skipif(not _breaker_wired(),
+                                   reason="breaker.c not wired into checker.c yet")
+
+
+def count_in_log(d, s):
+    return d.log().count(s)
+
+
+@needs_breaker
+def test_recheck_window_skips_reinsertion(make_daemon, pcscd, cms, cards):
+    """Nothing pending, recheck_after_s 60: the card re-inserted at once is not sent to
+    the CMS again; a manual check is."""
+    cms.script(GUID, cms.nothing_pending("card-w", recheck_after_s=60))
+    d = make_daemon()
+    r0 = pcscd.reader_names[0]
+    card = cards()
+    card.insert(pcscd.port)
+    d.wait_phase(r0, "up_to_date")
+    card.remove()
+    d.wait_phase(r0, "idle")
+    card.insert(pcscd.port)
+    d.wait_phase(r0, "up_to_date")
+    time.sleep(0.2)
+    assert len(cms.requests) == 1
+    manual_check(d, r0, "up_to_date")
+    assert len(cms.wait_requests(2)) == 2
+
+
+@needs_breaker
+def test_breaker_fails_fast_while_cms_down(make_daemon, pcscd, cms, cards):
+    """Three attempts refused (retries 2): the breaker opens and the next check fails
+    at once with cms_down, without touching the network."""
+    from daemon import free_port
+    url = "https://127.0.0.1:%d/cms" % free_port()         # nothing listens there
+    d = make_daemon(cms_url=url, conf={"cms": {"retries": "2"}})
+    r0 = pcscd.reader_names[0]
+    r = insert_and_wait(d, pcscd, cards, "check_failed", timeout=10)
+    assert r["code"] == "connect"
+    d.post("/api/v1/prompt/close", {"reader": r0})
+    t0 = time.monotonic()
+    status, js = d.post("/api/v1/check", {"reader": r0})
+    assert status == 202, js
+    d.wait_for(lambda s: count_in_log(d, "failed: cms_down") >= 1, what="cms_down")
+    assert time.monotonic() - t0 < 1.0
+    st = d.wait_for(lambda s: any(x["name"] == r0 and x["code"] == "cms_down"
+                                  for x in s["readers"]), what="cms_down in the state")
+    r = next(x for x in st["readers"] if x["name"] == r0)
+    assert r["message"]
+    assert d.alive()
