@@ -220,6 +220,57 @@ test('the re-insert flow: after Proceed, remove and re-insert → "Your card is 
   await rig.waitState((s) => rig.reader(s, R0).message === null, { what: 'up-to-date dismissed' });
 });
 
+test('card update journey (SERAM): Proceed → portal → session on the card → re-insert → up to date', async ({ rig, page, shot }) => {
+  await rig.call('restart', { conf: { kiosk: { return_url_param: 'kiosk_return' } } });
+  await page.reload();
+  await waitPhase(page, 'idle');
+  const { certificate } = await rig.call('seram', { hold_s: 1.5, note: 'Writing your new certificate' });
+  await rig.call('insert');
+  await waitPhase(page, 'prompt');
+  await Promise.all([page.waitForURL((u) => u.pathname === '/portal'), page.click('#btn-proceed')]);
+  const portal = new URL(page.url());
+  assert.match(portal.searchParams.get('seram_session'), /^[0-9a-f]{32}$/);
+  await shot('portal-page-seram');
+  // The portal hands the browser back; the update is running on the card meanwhile.
+  await page.goto(portal.searchParams.get('kiosk_return'));
+  await waitPhase(page, 'updating', 8000);
+  assert.match(await page.textContent('#updating-title'), /Updating your card — do not remove it/);
+  assert.equal(await page.isVisible('#btn-session-cancel'), true);
+  await page.waitForFunction(() => document.getElementById('session-progress').textContent ===
+    'Writing your new certificate', null, { timeout: 8000 });
+  await shot('updating');
+  await waitPhase(page, 'reinsert', 10000);
+  await shot('reinsert-after-update');
+  assert.equal((await rig.call('card_object', { tag: '5FC105' })).value, certificate);
+  const { reports, handshakes } = await rig.call('seram_reports');
+  assert.equal(handshakes, 1);
+  assert.ok(reports.some((r) => r.localAgentStatus.localAgentStatusEnum === 'PROCESSED'));
+  await rig.call('cms', { answer: { nothing: true } });
+  await rig.call('remove');
+  await waitPhase(page, 'idle');
+  await rig.call('insert');
+  await waitPhase(page, 'up_to_date', 8000);
+  assert.equal(await page.evaluate(() => document.body.dataset.result), 'updated');
+  await shot('updated-after-seram');
+});
+
+test('card update (SERAM): Cancel on the kiosk page ends the session', async ({ rig, page }) => {
+  await rig.call('restart', { conf: { kiosk: { return_url_param: 'kiosk_return' } } });
+  await page.reload();
+  await waitPhase(page, 'idle');
+  await rig.call('seram', { hold_s: 4 });
+  await rig.call('insert');
+  await waitPhase(page, 'prompt');
+  await Promise.all([page.waitForURL((u) => u.pathname === '/portal'), page.click('#btn-proceed')]);
+  await page.goto(new URL(page.url()).searchParams.get('kiosk_return'));
+  await waitPhase(page, 'updating', 8000);
+  await page.click('#btn-session-cancel');
+  await waitPhase(page, 'idle', 8000);
+  await rig.waitState((s) => rig.reader(s, R0).session === null && rig.reader(s, R0).card === 'present',
+    { what: 'session cancelled, card still in' });
+  assert.equal((await rig.call('card_object', { tag: '5FC105' })).value, null);
+});
+
 test('a CMS description carrying markup is shown as text', async ({ rig, page, shot, dialogs }) => {
   await rig.call('cms', { answer: { pending: [['credential_add', MARKUP], ['bogus_kind', 'x']] } });
   await rig.call('insert');

@@ -39,6 +39,13 @@ Commands (arguments besides "id" and "cmd"):
                    | any TestCMS answer dict ({"status", "json", "raw" (string),
                      "headers", "close"}); "delay_s" works with all of them;
                    | a list of those (used in order, the last one repeats) | null (unscript).
+  seram      hold_s (default 1.5), note (text): mounts a scripted SERAM remote agent
+             (testseram.py) on the test CMS and scripts the default card's answer as
+             pending + agent.seram_url: start, a long poll of hold_s, a notification,
+             SELECT PIV + PUT DATA of a new certificate (tag 5FC105), a second long poll,
+             stop.  Result: {"seram_url", "certificate" (hex written)}.
+  seram_reports  {"reports": the local agent's reports so far, "handshakes": n}.
+  card_object card, tag (hex): {"value": hex of that data object on the card, or null}.
   cms_reset  forget every script and the recorded requests.
   cms_requests  since the last cms_reset: {"count", "requests": [{"path", "trigger",
              "reader", "guid", "t_ms" (wall clock when the CMS had read the request)}...]}.
@@ -269,6 +276,36 @@ class Rig:
         self.cms.script(match, self._answer(a.get("answer")))
         self.scripted.add(match)
         return {}
+
+    def cmd_seram(self, a):
+        import testseram as ts
+        hold = float(a.get("hold_s", 1.5))
+        cert = bytes.fromhex("7082") + b"certificate written by the test CMS" + bytes(range(32))
+        tag = bytes.fromhex("5FC105")
+        self.ra = ts.RemoteAgent(self.cms, [
+            dict(ts.start(), delay=0),
+            {"delay": 0, "_delay_s": hold},
+            ts.notify(str(a.get("note", "Writing your new certificate"))),
+            ts.apdus([ts.select_piv(), ts.put_data(tag, cert)]),
+            {"delay": 0, "_delay_s": hold},
+            ts.stop()])
+        match = DEFAULT_GUID.hex()
+        self.cms.script(match, self.cms.pending("card-seram", updates=[
+            ("certificate_renewal", "Your certificate is renewed here at the kiosk.")],
+            agent={"seram_url": self.ra.url}))
+        self.scripted.add(match)
+        return {"seram_url": self.ra.url, "certificate": cert.hex()}
+
+    def cmd_seram_reports(self, a):
+        ra = getattr(self, "ra", None)
+        if ra is None:
+            return {"reports": [], "handshakes": 0}
+        return {"reports": [js for _, js in list(ra.reports)],
+                "handshakes": len(ra.handshakes)}
+
+    def cmd_card_object(self, a):
+        value = self._card(a).objects.get(bytes.fromhex(str(a.get("tag", "5FC105"))))
+        return {"value": value.hex() if value is not None else None}
 
     def cmd_cms_reset(self, a):
         for m in list(self.scripted):
