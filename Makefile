@@ -9,6 +9,9 @@
 #   make bench           figures, never pass/fail
 
 PY        := /usr/bin/python3
+# A cross board's .config sets CONFIG_CROSS_ARCH: board/toolchain.mk then chooses the
+# compiler, the sysroot and the build folder (before CC and BUILD get their defaults).
+-include board/toolchain.mk
 CC        ?= cc
 SANITIZE  ?= 0
 ifeq ($(SANITIZE),1)
@@ -22,14 +25,15 @@ PKG_CONFIG ?= pkg-config
 V         ?= 0
 Q         := $(if $(filter 1,$(V)),,@)
 
+WERROR    ?= -Werror
 WARN      := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
-             -Wpointer-arith -Wcast-qual -Wsign-compare -Werror
+             -Wpointer-arith -Wcast-qual -Wsign-compare $(WERROR)
 CFLAGS    ?= -O2 -g
-CPPFLAGS  += -D_GNU_SOURCE -I$(BUILD) -Ifirmware -Idrivers -Iweb \
-             $(shell $(PKG_CONFIG) --cflags libpcsclite libmicrohttpd json-c 2>/dev/null)
+override CPPFLAGS += -D_GNU_SOURCE -I$(BUILD) -Ifirmware -Idrivers -Iweb \
+             $(shell $(PKG_CONFIG) --cflags libpcsclite libmicrohttpd json-c gnutls 2>/dev/null)
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
-LDLIBS    += $(shell $(PKG_CONFIG) --libs libpcsclite libmicrohttpd json-c 2>/dev/null) \
-             -lbearssl -linih -lpthread
+LDLIBS    += $(shell $(PKG_CONFIG) --libs libpcsclite libmicrohttpd json-c gnutls 2>/dev/null) \
+             -lbearssl -linih -lcrypt -lpthread
 LDFLAGS   += $(SANFLAGS)
 
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
@@ -50,7 +54,7 @@ export KCONFIG_CONFIG := .config
 .PHONY: all fuzz deps defconfig menuconfig olddefconfig savedefconfig clean distclean \
         test unit integration demo bench check-config-header
 
-all: $(BUILD)/cardupd
+all: $(BUILD)/cardupd $(BUILD)/cardupctl
 
 # ---- Kconfig ---------------------------------------------------------------
 .config:
@@ -108,6 +112,11 @@ $(BUILD)/cardupd: $(BUILD)/firmware/main.o $(BUILD)/libcardupd.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# cardupctl: the local shell's client of the running daemon's kiosk API (SPEC §4).
+$(BUILD)/cardupctl: $(BUILD)/tools/cardupctl.o $(BUILD)/libcardupd.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # ---- tests ---------------------------------------------------------------------
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcardupd.a
 	@mkdir -p $(@D)
@@ -118,11 +127,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcardupd.a
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
 
-integration: $(BUILD)/cardupd
+integration: $(BUILD)/cardupd $(BUILD)/cardupctl
 	CARDUPD_BIN=$(CURDIR)/$(BUILD)/cardupd $(PY) -m pytest -q -p no:cacheprovider tests/integration
 
 test: deps
-	@$(MAKE) --no-print-directory $(BUILD)/cardupd $(UNIT_BINS)
+	@$(MAKE) --no-print-directory $(BUILD)/cardupd $(BUILD)/cardupctl $(UNIT_BINS)
 	@scripts/run-tests.sh $(BUILD) $(UNIT_BINS)
 
 deps:
@@ -147,4 +156,4 @@ distclean: clean
 # Boards, cross builds, the image and size figures (issue 7) live in board/board.mk.
 -include board/board.mk
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

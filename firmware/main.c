@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sys/signalfd.h>
 
+#include "admin.h"
 #include "agent.h"
 #include "autoconf.h"
 #include "checker.h"
@@ -20,6 +21,7 @@
 #include "evq.h"
 #include "hooks.h"
 #include "log.h"
+#include "metrics.h"
 #include "pcsc.h"
 #include "seram.h"
 #include "server.h"
@@ -28,7 +30,7 @@
 #include "trust.h"
 #include "version.h"
 
-enum ev_kind { EV_PCSC, EV_CHECK, EV_WEB, EV_SESSION };
+enum ev_kind { EV_PCSC, EV_CHECK, EV_WEB, EV_SESSION, EV_ADMIN };
 
 struct event {
 	enum ev_kind	kind;
@@ -41,6 +43,7 @@ struct event {
 		} check;
 		struct web_cmd		web;
 		struct session_report	session;
+		struct admin_cmd	admin;
 	} u;
 };
 
@@ -52,6 +55,10 @@ struct daemon {
 	struct checker		*checker;
 	struct web_server	*web;
 	struct pcsc_watcher	*pcsc;
+	struct admin_server	*admin;
+	struct metrics		 metrics;
+	int			 pcsc_up, pcsc_was_up;
+	long long		 started;
 	struct session		*sess[CONFIG_MAX_READERS];	/* SERAM sessions */
 	unsigned		 sess_serial[CONFIG_MAX_READERS];
 	unsigned long		 seq;
@@ -135,10 +142,37 @@ on_web(void *arg, const struct web_cmd *cmd)
 	return 0;
 }
 
+static int
+on_admin(void *arg, const struct admin_cmd *cmd)
+{
+	struct daemon *d = arg;
+	struct event *ev = malloc(sizeof(*ev));
+
+	if (ev == NULL)
+		return -1;
+	ev->kind = EV_ADMIN;
+	ev->u.admin = *cmd;
+	if (evq_push(d->q, ev) == -1) {
+		free(ev);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 publish(struct daemon *d)
 {
 	struct web_snapshot *s;
+
+	if (d->admin != NULL) {
+		struct admin_snapshot *as = admin_snapshot_build(&d->agent, &d->cfg,
+		    &d->metrics, d->pcsc_up, mono_ms(), (long long)time(NULL), d->started);
+
+		if (as == NULL)
+			log_warnx("cannot build the admin snapshot: out of memory");
+		else
+			admin_publish(d->admin, as);
+	}
 
 	s = state_snapshot(&d->agent, &d->cfg, d->kiosk_origin, mono_ms(), ++d->seq);
 	if (s == NULL) {
@@ -295,6 +329,23 @@ handle(struct daemon *d, const struct agent_event *aev)
 		publish(d);
 }
 
+static void reload(struct daemon *d, const char *why);
+
+/* Stops the reader watcher and starts a new one (a new reader glob, or a reconnection
+ * to pcscd asked from the admin page): the new watcher re-announces every reader. */
+static void
+restart_watcher(struct daemon *d, const char *glob)
+{
+	struct agent_event aev = { .type = AGENT_EV_SERVICE_DOWN, .now_ms = mono_ms() };
+
+	pcsc_stop(d->pcsc);
+	d->pcsc = NULL;
+	d->pcsc_up = 0;
+	handle(d, &aev);
+	if ((d->pcsc = pcsc_start(glob, on_pcsc, d)) == NULL)
+		log_warn("cannot restart the reader watcher");
+}
+
 static void
 dispatch(struct daemon *d, struct event *ev)
 {
@@ -340,10 +391,15 @@ dispatch(struct daemon *d, struct event *ev)
 			break;
 		case PCSC_EV_SERVICE_DOWN:
 			log_warnx("pcscd is not reachable; waiting for it");
+			d->pcsc_up = 0;
 			aev.type = AGENT_EV_SERVICE_DOWN;
 			break;
 		case PCSC_EV_SERVICE_UP:
 			log_info("connected to pcscd");
+			if (d->pcsc_was_up)
+				metrics_pcscd_reconnect(&d->metrics);
+			d->pcsc_up = d->pcsc_was_up = 1;
+			publish(d);
 			return;
 		}
 		break;
@@ -359,6 +415,9 @@ dispatch(struct daemon *d, struct event *ev)
 		else
 			log_info("check: card %s on \"%s\": %zu pending (%ld ms)", tag,
 			    ev->u.check.job.reader, res->n_updates, ev->u.check.latency_ms);
+		metrics_record_check(&d->metrics, ev->u.check.job.reader,
+		    cms_trigger_name(ev->u.check.job.trigger), res, ev->u.check.latency_ms,
+		    (int64_t)time(NULL));
 		aev.type = AGENT_EV_CHECK_DONE;
 		aev.reader = ev->u.check.job.reader;
 		aev.check_seq = ev->u.check.job.check_seq;
@@ -414,6 +473,23 @@ dispatch(struct daemon *d, struct event *ev)
 			break;
 		}
 		break;
+	case EV_ADMIN:
+		switch (ev->u.admin.type) {
+		case ADMIN_CMD_CHECK:
+			log_info("manual check requested on \"%s\" (admin, %s)",
+			    ev->u.admin.reader, ev->u.admin.source);
+			aev.type = AGENT_EV_MANUAL_CHECK;
+			aev.reader = ev->u.admin.reader;
+			break;
+		case ADMIN_CMD_RECONNECT:
+			log_info("reconnecting to pcscd (admin, %s)", ev->u.admin.source);
+			restart_watcher(d, d->cfg.kiosk_readers);
+			return;
+		case ADMIN_CMD_RELOAD:
+			reload(d, "admin");
+			return;
+		}
+		break;
 	}
 	handle(d, &aev);
 }
@@ -424,38 +500,40 @@ set_origin(struct daemon *d)
 	snprintf(d->kiosk_origin, sizeof(d->kiosk_origin), "http://%s/", d->cfg.kiosk_listen);
 }
 
+/* Reloads the configuration file: on SIGHUP, and after the admin page saved it
+ * (why says which, for the log). A bad file changes nothing. */
 static void
-reload(struct daemon *d)
+reload(struct daemon *d, const char *why)
 {
 	static char err[CFG_ERR_MAX];
 	static struct cfg nc;
 
 	if (cfg_load(d->cfg_path, &nc, err, sizeof(err)) == -1) {
-		log_warnx("SIGHUP: %s: rejected, keeping the running configuration:\n%s",
-		    d->cfg_path, err);
+		log_warnx("%s: %s: rejected, keeping the running configuration:\n%s",
+		    why, d->cfg_path, err);
 		return;
 	}
 	if (checker_reconfigure(d->checker, &nc, err, sizeof(err)) == -1) {
-		log_warnx("SIGHUP: %s: rejected, keeping the running configuration: %s",
-		    d->cfg_path, err);
+		log_warnx("%s: %s: rejected, keeping the running configuration: %s",
+		    why, d->cfg_path, err);
 		return;
 	}
 	if (strcmp(nc.kiosk_listen, d->cfg.kiosk_listen) != 0)
-		log_warnx("SIGHUP: kiosk.listen changes take effect at the next start");
-	if (strcmp(nc.kiosk_readers, d->cfg.kiosk_readers) != 0) {
-		pcsc_stop(d->pcsc);
-		d->pcsc = NULL;
-		/* The new watcher re-announces every reader and card. */
-		struct agent_event aev = { .type = AGENT_EV_SERVICE_DOWN, .now_ms = mono_ms() };
-		handle(d, &aev);
-		if ((d->pcsc = pcsc_start(nc.kiosk_readers, on_pcsc, d)) == NULL)
-			log_warn("SIGHUP: cannot restart the reader watcher");
-	}
+		log_warnx("%s: kiosk.listen changes take effect at the next start", why);
+	if (strcmp(nc.admin_listen, d->cfg.admin_listen) != 0 ||
+	    strcmp(nc.admin_tls_cert, d->cfg.admin_tls_cert) != 0 ||
+	    strcmp(nc.admin_tls_key, d->cfg.admin_tls_key) != 0 ||
+	    strcmp(nc.admin_state_dir, d->cfg.admin_state_dir) != 0)
+		log_warnx("%s: admin.listen, tls_cert, tls_key and state_dir changes take "
+		    "effect at the next start", why);
+	if (strcmp(nc.kiosk_readers, d->cfg.kiosk_readers) != 0)
+		restart_watcher(d, nc.kiosk_readers);
 	snprintf(nc.kiosk_listen, sizeof(nc.kiosk_listen), "%s", d->cfg.kiosk_listen);
 	d->cfg = nc;
 	d->agent.prompt_timeout_s = nc.prompt_timeout_s;
+	admin_reconfigure(d->admin, &nc);
 	log_init(nc.log_level, nc.log_syslog, 1);
-	log_info("SIGHUP: configuration reloaded from %s", d->cfg_path);
+	log_info("%s: configuration reloaded from %s", why, d->cfg_path);
 	publish(d);
 }
 
@@ -486,7 +564,7 @@ run(struct daemon *d, int sfd)
 
 			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGHUP)
-					reload(d);
+					reload(d, "SIGHUP");
 				else {
 					log_info("signal %u: stopping", si.ssi_signo);
 					return 0;
@@ -593,6 +671,8 @@ main(int argc, char *argv[])
 	sigaction(SIGCHLD, &sa, NULL);
 
 	agent_init(&d.agent, d.cfg.prompt_timeout_s);
+	metrics_init(&d.metrics);
+	d.started = (long long)time(NULL);
 	set_origin(&d);
 	if ((d.q = evq_new(CONFIG_EVENT_QUEUE_MAX)) == NULL) {
 		log_warn("event queue");
@@ -607,9 +687,17 @@ main(int argc, char *argv[])
 		checker_stop(d.checker);
 		return 1;
 	}
+	d.admin = admin_start(&d.cfg, d.cfg_path, on_admin, &d, err, sizeof(err));
+	if (d.admin == NULL && err[0] != '\0') {
+		log_error("admin listener: %s", err);
+		web_stop(d.web);
+		checker_stop(d.checker);
+		return 1;
+	}
 	publish(&d);
 	if ((d.pcsc = pcsc_start(d.cfg.kiosk_readers, on_pcsc, &d)) == NULL) {
 		log_warn("cannot start the reader watcher");
+		admin_stop(d.admin);
 		web_stop(d.web);
 		checker_stop(d.checker);
 		return 1;
@@ -623,6 +711,7 @@ main(int argc, char *argv[])
 			session_free(d.sess[i], 2000);
 		}
 	pcsc_stop(d.pcsc);
+	admin_stop(d.admin);
 	web_stop(d.web);
 	checker_stop(d.checker);
 	evq_free(d.q, free);

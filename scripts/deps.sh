@@ -7,6 +7,7 @@ set -eu
 PKGS="gcc make pkg-config libc6-dev
 libpcsclite-dev pcscd libccid vsmartcard-vpcd
 libbearssl-dev libmicrohttpd-dev libjson-c-dev libinih-dev libcmocka-dev
+libgnutls28-dev libcrypt-dev whois
 python3-kconfiglib python3-pytest openssl curl util-linux procps
 clang libclang-rt-14-dev
 chromium"

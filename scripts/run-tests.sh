@@ -11,6 +11,9 @@ browser=0
 if [ -f tests/browser/run.mjs ]; then
 	echo "== browser tests (Playwright + Debian Chromium on the real daemon)"
 	CARDUPD_BIN="$PWD/$build/cardupd" node tests/browser/run.mjs; browser=$?
+	if [ -f tests/browser/admin.mjs ]; then
+		CARDUPD_BIN="$PWD/$build/cardupd" node tests/browser/admin.mjs || browser=1
+	fi
 fi
 echo "== summary: unit $( [ $unit -eq 0 ] && echo ok || echo "FAILED ($unit)" )," \
      "integration $( [ $integ -eq 0 ] && echo ok || echo FAILED )," \

@@ -34,6 +34,7 @@
       failedMsg: 'Please try again later.',
       portal: 'Continue in the card portal…',
       reinsert: 'Remove and re-insert your card to apply your new credentials',
+      setupCode: 'Administrator setup code:',
       updating: 'Updating your card — do not remove it',
       updatingHint: 'This can take a minute.',
       cancelUpdate: 'Cancel the update',
@@ -103,6 +104,7 @@
       failedMsg: 'Veuillez réessayer plus tard.',
       portal: 'Continuez dans le portail de la carte…',
       reinsert: 'Retirez puis réinsérez votre carte pour appliquer vos nouveaux identifiants',
+      setupCode: 'Code de configuration administrateur :',
       updating: 'Mise à jour de votre carte — ne la retirez pas',
       updatingHint: 'Cela peut prendre une minute.',
       cancelUpdate: 'Annuler la mise à jour',
@@ -184,7 +186,7 @@
       result: $('screen-result'), portal: $('screen-portal'), reinsert: $('screen-reinsert'),
       updating: $('screen-updating'), conn: $('screen-conn'),
     },
-    idleTitle: $('idle-title'), manual: $('manual'), btnCheck: $('btn-check'), readerBlock: $('reader-block'),
+    idleTitle: $('idle-title'), setup: $('setup'), setupCode: $('setup-code'), setupFp: $('setup-fp'), manual: $('manual'), btnCheck: $('btn-check'), readerBlock: $('reader-block'),
     readerList: $('reader-list'), updates: $('prompt-updates'),
     btnProceed: $('btn-proceed'), btnClose: $('btn-close'), countdown: $('countdown'),
     resultTitle: $('result-title'), resultMessage: $('result-message'), resultIcon: $('result-icon'),
@@ -379,6 +381,13 @@
   // nothing: no alert), the title says so rather than asking for a card.
   function renderIdle() {
     const allowed = !!(state.ui && state.ui.manual_check);
+    // No administrator password yet: the one-time setup code (and the admin listener's
+    // certificate fingerprint) for the first administrator, who stands here.
+    const code = state.ui && typeof state.ui.setup_code === 'string' ? clip(state.ui.setup_code) : '';
+    el.setup.hidden = !code;
+    el.setupCode.textContent = code;
+    el.setupFp.textContent = code && typeof state.ui.admin_fingerprint === 'string'
+      ? 'SHA-256 ' + clip(state.ui.admin_fingerprint) : '';
     const present = state.readers.filter((r) => r && r.card === 'present' && typeof r.name === 'string');
     const title = present.length === 0 ? t('insert') : present.length === 1 ? t('cardIn') : t('cardsIn');
     if (el.idleTitle.textContent !== title) el.idleTitle.textContent = title;

@@ -1,0 +1,84 @@
+/* test_audit.c — the audit log: one line per record whatever the input holds, appended
+ * across reopenings, rotated past its size with N old files kept, tail of whole lines. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "audit.h"
+
+static char dir[] = "/tmp/cardupd-test-audit-XXXXXX";
+
+static void
+test_lines_and_rotation(void **state)
+{
+	char err[256], buf[8192], path[128];
+	struct audit *a;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(a = audit_open(dir, 1000, 2, err, sizeof(err)));
+	audit_log(a, 0, "10.0.0.1", "admin", "login", "logged in");
+	audit_log(a, 60, "10.0.0.1", "ad min", "setting", "device.id: \"a\" -> \"x\ny\"");
+	audit_tail(a, buf, sizeof(buf));
+	assert_string_equal(buf, "1970-01-01T00:00:00Z 10.0.0.1 admin login logged in\n"
+	    "1970-01-01T00:01:00Z 10.0.0.1 ad_min setting device.id: \"a\" -> \"x?y\"\n");
+	audit_close(a);
+	assert_non_null(a = audit_open(dir, 1000, 2, err, sizeof(err)));	/* appends */
+	audit_log(a, 120, NULL, "", "x", "%s", "");
+	audit_tail(a, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "logged in\n"));
+	assert_non_null(strstr(buf, "1970-01-01T00:02:00Z - - x -\n"));
+	for (int i = 0; i < 100; i++)
+		audit_log(a, 200 + i, "10.0.0.2", "admin", "setting", "record %03d padding "
+		    "padding padding", i);
+	snprintf(path, sizeof(path), "%s/audit.log", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_size <= 1000);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	snprintf(path, sizeof(path), "%s/audit.log.1", dir);
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/audit.log.2", dir);
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/audit.log.3", dir);
+	assert_int_equal(stat(path, &st), -1);		/* keep = 2 */
+	audit_tail(a, buf, 100);			/* whole lines only */
+	assert_true(strlen(buf) < 100);
+	assert_non_null(strstr(buf, "record 099"));
+	assert_true(buf[0] == '1' && buf[strlen(buf) - 1] == '\n');
+	audit_close(a);
+	assert_null(audit_open("/nonexistent/dir", 1000, 2, err, sizeof(err)));
+	assert_non_null(strstr(err, "/nonexistent/dir/audit.log"));
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lines_and_rotation),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
