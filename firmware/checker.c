@@ -14,6 +14,7 @@
 #include "autoconf.h"
 #include "breaker.h"
 #include "checker.h"
+#include "clock.h"
 #include "https.h"
 #include "log.h"
 #include "version.h"
@@ -45,15 +46,6 @@ struct checker {
 	struct breaker		 breaker;	/* the worker's own: recheck window,
 						   circuit breaker */
 };
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 settings_free(struct settings *s)
@@ -121,13 +113,7 @@ wait_ms(struct checker *c, const struct check_job *job, long ms)
 	struct timespec ts;
 	int go;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	clock_realtime_in(&ts, ms);
 	pthread_mutex_lock(&c->mu);
 	while (!c->stopping && atomic_load(&c->live[job->reader_idx]) == job->check_seq)
 		if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) == ETIMEDOUT)
@@ -144,11 +130,11 @@ attempt(struct checker *c, struct settings *s, const char *body,
 	struct https_result hr;
 	uint32_t rnd = 0;
 
-	if (breaker_allow(&c->breaker, mono_ms()) == BREAKER_FAIL_FAST) {
+	if (breaker_allow(&c->breaker, clock_mono_ms()) == BREAKER_FAIL_FAST) {
 		memset(out, 0, sizeof(*out));
 		out->recheck_after_s = out->retry_after_s = -1;
 		cms_result_fail(out, "cms_down", "the CMS failed repeatedly; not asking "
-		    "it again for %ld s", (breaker_retry_in_ms(&c->breaker, mono_ms()) +
+		    "it again for %ld s", (breaker_retry_in_ms(&c->breaker, clock_mono_ms()) +
 		    999) / 1000);
 		return;
 	}
@@ -165,7 +151,7 @@ attempt(struct checker *c, struct settings *s, const char *body,
 	}
 	(void)getrandom(&rnd, sizeof(rnd), 0);
 	breaker_record(&c->breaker, out->outcome == CMS_OUT_FAILED &&
-	    breaker_is_down(out->code, out->http_status), mono_ms(), rnd);
+	    breaker_is_down(out->code, out->http_status), clock_mono_ms(), rnd);
 }
 
 /* The recheck window's key: every identifier the card gave (two cards may share a
@@ -198,7 +184,7 @@ run_job(struct checker *c, struct settings *s, const struct check_job *job)
 {
 	struct cms_result *res;
 	char tag[9], *body;
-	int64_t t0 = mono_ms();
+	int64_t t0 = clock_mono_ms();
 	long backoff = BACKOFF_BASE_MS;
 	uint64_t key;
 
@@ -211,7 +197,7 @@ run_job(struct checker *c, struct settings *s, const struct check_job *job)
 	/* Only a plain re-insertion waits out the window: a manual check, and the check
 	 * of a card found at start-up or after pcscd came back, always ask. */
 	if (job->trigger == CMS_TRIGGER_INSERTION &&
-	    breaker_recheck_skip(&c->breaker, key, mono_ms())) {
+	    breaker_recheck_skip(&c->breaker, key, clock_mono_ms())) {
 		/* the CMS said "nothing pending, ask again after recheck_after_s" */
 		res->outcome = CMS_OUT_NONE;
 		res->recheck_after_s = res->retry_after_s = -1;
@@ -249,13 +235,13 @@ run_job(struct checker *c, struct settings *s, const struct check_job *job)
 	}
 	free(body);
 	breaker_recheck_note(&c->breaker, key, res->outcome == CMS_OUT_NONE,
-	    res->recheck_after_s, mono_ms());
+	    res->recheck_after_s, clock_mono_ms());
 report:
 	if (atomic_load(&c->live[job->reader_idx]) != job->check_seq) {
 		free(res);
 		return;		/* cancelled while on the wire */
 	}
-	c->cb(c->arg, job, res, (long)(mono_ms() - t0));
+	c->cb(c->arg, job, res, (long)(clock_mono_ms() - t0));
 	free(res);
 }
 

@@ -17,6 +17,7 @@
 #include "agent.h"
 #include "autoconf.h"
 #include "checker.h"
+#include "clock.h"
 #include "config.h"
 #include "evq.h"
 #include "hooks.h"
@@ -64,15 +65,6 @@ struct daemon {
 	unsigned long		 seq;
 	char			 kiosk_origin[96];
 };
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 post(struct daemon *d, struct event *ev, const char *what)
@@ -166,7 +158,7 @@ publish(struct daemon *d)
 
 	if (d->admin != NULL) {
 		struct admin_snapshot *as = admin_snapshot_build(&d->agent, &d->cfg,
-		    &d->metrics, d->pcsc_up, mono_ms(), (long long)time(NULL), d->started);
+		    &d->metrics, d->pcsc_up, clock_mono_ms(), (long long)time(NULL), d->started);
 
 		if (as == NULL)
 			log_warnx("cannot build the admin snapshot: out of memory");
@@ -174,7 +166,7 @@ publish(struct daemon *d)
 			admin_publish(d->admin, as);
 	}
 
-	s = state_snapshot(&d->agent, &d->cfg, d->kiosk_origin, mono_ms(), ++d->seq);
+	s = state_snapshot(&d->agent, &d->cfg, d->kiosk_origin, clock_mono_ms(), ++d->seq);
 	if (s == NULL) {
 		log_warnx("cannot build the state snapshot: out of memory");
 		return;
@@ -210,7 +202,7 @@ start_session(struct daemon *d, const struct agent_action *act)
 		log_warnx("session: %s: %s", r->name, err);
 		memset(&aev, 0, sizeof(aev));
 		aev.type = AGENT_EV_SESSION_DONE;
-		aev.now_ms = mono_ms();
+		aev.now_ms = clock_mono_ms();
 		aev.reader = r->name;
 		aev.serial = act->serial;
 		aev.code = "session_failed";
@@ -289,7 +281,7 @@ start_check(struct daemon *d, const struct agent_action *act)
 		cms_result_fail(&res, "busy", "too many checks queued");
 		memset(&aev, 0, sizeof(aev));
 		aev.type = AGENT_EV_CHECK_DONE;
-		aev.now_ms = mono_ms();
+		aev.now_ms = clock_mono_ms();
 		aev.reader = r->name;
 		aev.check_seq = act->check_seq;
 		aev.result = &res;
@@ -336,7 +328,7 @@ static void reload(struct daemon *d, const char *why);
 static void
 restart_watcher(struct daemon *d, const char *glob)
 {
-	struct agent_event aev = { .type = AGENT_EV_SERVICE_DOWN, .now_ms = mono_ms() };
+	struct agent_event aev = { .type = AGENT_EV_SERVICE_DOWN, .now_ms = clock_mono_ms() };
 
 	pcsc_stop(d->pcsc);
 	d->pcsc = NULL;
@@ -353,7 +345,7 @@ dispatch(struct daemon *d, struct event *ev)
 	char tag[9];
 
 	memset(&aev, 0, sizeof(aev));
-	aev.now_ms = mono_ms();
+	aev.now_ms = clock_mono_ms();
 	switch (ev->kind) {
 	case EV_PCSC: {
 		const struct pcsc_event *pe = &ev->u.pcsc;
@@ -552,7 +544,7 @@ run(struct daemon *d, int sfd)
 		struct event *ev;
 
 		if (deadline >= 0) {
-			now = mono_ms();
+			now = clock_mono_ms();
 			timeout = deadline <= now ? 0 : (int)(deadline - now);
 		}
 		if (poll(pfd, 2, timeout) == -1 && errno != EINTR) {
@@ -578,8 +570,8 @@ run(struct daemon *d, int sfd)
 				free(ev);
 			}
 		}
-		if (deadline >= 0 && mono_ms() >= deadline) {
-			struct agent_event aev = { .type = AGENT_EV_TICK, .now_ms = mono_ms() };
+		if (deadline >= 0 && clock_mono_ms() >= deadline) {
+			struct agent_event aev = { .type = AGENT_EV_TICK, .now_ms = clock_mono_ms() };
 
 			handle(d, &aev);
 		}

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "card_session.h"
+#include "clock.h"
 #include "https.h"
 #include "log.h"
 #include "seram.h"
@@ -35,15 +36,6 @@ struct session {
 	struct seram_response	 resp[SERAM_MAX_COMMANDS];
 	struct seram_rapdu	*rpool;		/* SERAM_MAX_CAPDUS entries */
 };
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* see session.h */
 void
@@ -95,13 +87,7 @@ pause_ms(struct session *s, long ms)
 	struct timespec ts;
 	int c;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	clock_realtime_in(&ts, ms);
 	pthread_mutex_lock(&s->mu);
 	while (!s->cancelled)
 		if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT)
@@ -125,7 +111,7 @@ report(struct session *s, enum session_ev_type t, int ok, const char *code,
 	snprintf(r.code, sizeof(r.code), "%s", code ? code : "");
 	snprintf(r.text, sizeof(r.text), "%s", text ? text : "");
 	r.apdus = s->apdus;
-	r.duration_ms = (long)(mono_ms() - t0);
+	r.duration_ms = (long)(clock_mono_ms() - t0);
 	s->cb(s->arg, &r);
 }
 
@@ -185,7 +171,7 @@ static int
 exchange(struct session *s, const struct http_url *u, const char *body,
     struct https_result *res, char *code, char *err, size_t errlen)
 {
-	int64_t give_up = mono_ms() + SESSION_RECONNECT_S * 1000L;
+	int64_t give_up = clock_mono_ms() + SESSION_RECONNECT_S * 1000L;
 	long backoff = 250;
 
 	for (;;) {
@@ -205,7 +191,7 @@ exchange(struct session *s, const struct http_url *u, const char *body,
 			snprintf(err, errlen, "%s", res->detail);
 			return -1;
 		}
-		if (mono_ms() >= give_up) {
+		if (clock_mono_ms() >= give_up) {
 			snprintf(code, CMS_CODE_MAX, "timeout");
 			snprintf(err, errlen, "remote agent unreachable for %d s: %s",
 			    SESSION_RECONNECT_S, res->code[0] ? res->detail : "server errors");
@@ -243,7 +229,7 @@ session_main(void *arg)
 	struct session *s = arg;
 	struct https_result res;
 	char se_id[80], err[200] = "", code[CMS_CODE_MAX] = "", *body = NULL;
-	int64_t t0 = mono_ms(), end = t0 + (int64_t)s->p.max_s * 1000;
+	int64_t t0 = clock_mono_ms(), end = t0 + (int64_t)s->p.max_s * 1000;
 	int ok = 0, executed = 0;
 	size_t n_resp = 0;
 	enum seram_status st = SERAM_ST_POLLING;
@@ -288,7 +274,7 @@ session_main(void *arg)
 			tell_failure(s, SERAM_ST_UNAVAILABLE_SE, err);
 			goto done;
 		}
-		if (mono_ms() >= end) {
+		if (clock_mono_ms() >= end) {
 			snprintf(code, sizeof(code), "timeout");
 			snprintf(err, sizeof(err), "session took longer than %d s", s->p.max_s);
 			tell_failure(s, SERAM_ST_UNKNOWN_FAILURE, err);
@@ -359,7 +345,7 @@ done:
 	s->card = NULL;
 	if (ok)
 		log_info("session: %s: finished: %d APDUs in %ld ms", s->p.reader, s->apdus,
-		    (long)(mono_ms() - t0));
+		    (long)(clock_mono_ms() - t0));
 	else
 		log_warnx("session: %s: ended: %s: %s (%d APDUs)", s->p.reader, code, err,
 		    s->apdus);
@@ -432,13 +418,7 @@ session_free(struct session *s, int wait_ms)
 
 	if (s == NULL)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += wait_ms / 1000;
-	ts.tv_nsec += (wait_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	clock_realtime_in(&ts, wait_ms);
 	pthread_mutex_lock(&s->mu);
 	while (!s->finished)
 		if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT)
