@@ -88,6 +88,7 @@ struct pcsc_watcher {
 	unsigned int	 seed;		/* backoff jitter */
 	unsigned int	 backoff_ms;
 	int		 errors;	/* unexpected GetStatusChange errors in a row */
+	int		 pnp_said;	/* "no hotplug notification" logged once */
 	size_t		 n;
 	struct reader	 readers[CONFIG_MAX_READERS];
 	SCARDCONTEXT	 ctx;
@@ -867,6 +868,17 @@ watch(struct pcsc_watcher *w)
 		}
 		if (rs[n].dwEventState & SCARD_STATE_CHANGED)
 			again = 1;
+		/*
+		 * A pcsc-lite or driver without reader hotplug answers the PnP pseudo
+		 * reader with UNKNOWN/IGNORE: say so once. Nothing polls for it; the
+		 * list is re-read on the errors that mean it changed (above).
+		 */
+		if ((rs[n].dwEventState & (SCARD_STATE_UNKNOWN | SCARD_STATE_IGNORE)) &&
+		    !w->pnp_said) {
+			log_info("pcsc: reader hotplug notification not available; "
+			    "re-listing readers when pcscd reports an unknown reader");
+			w->pnp_said = 1;
+		}
 		pnp = rs[n].dwEventState & ~SCARD_STATE_CHANGED;
 		if (again && relist(w, 0, &rv) == -1)
 			return stopping(w) ? -1 : 0;
