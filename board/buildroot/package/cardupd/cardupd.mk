@@ -51,6 +51,8 @@ define CARDUPD_INSTALL_TARGET_CMDS
 		$(TARGET_DIR)/usr/bin/cardupd-kiosk
 	$(INSTALL) -D -m 0755 $(@D)/board/common/rootfs/usr/libexec/cardupd/kiosk-session-end \
 		$(TARGET_DIR)/usr/libexec/cardupd/kiosk-session-end
+	$(INSTALL) -D -m 0755 $(@D)/board/common/rootfs/usr/libexec/cardupd/own-config \
+		$(TARGET_DIR)/usr/libexec/cardupd/own-config
 	$(INSTALL) -D -m 0644 $(@D)/board/common/rootfs/etc/default/pcscd \
 		$(TARGET_DIR)/etc/default/pcscd
 	$(INSTALL) -D -m 0644 $(@D)/board/common/rootfs/etc/default/cardupd-kiosk \
@@ -59,7 +61,8 @@ define CARDUPD_INSTALL_TARGET_CMDS
 		$(@D)/board/common/rootfs/usr/share/polkit-1/rules.d/50-cardupd-pcscd.rules \
 		$(TARGET_DIR)/usr/share/polkit-1/rules.d/50-cardupd-pcscd.rules
 	cp -R $(@D)/board/$(CARDUPD_BOARD)/rootfs/. $(TARGET_DIR)/
-	chmod 0640 $(TARGET_DIR)/etc/cardupd/cardupd.conf
+	chmod 0700 $(TARGET_DIR)/etc/cardupd
+	chmod 0600 $(TARGET_DIR)/etc/cardupd/cardupd.conf
 endef
 
 define CARDUPD_INSTALL_INIT_SYSV
@@ -76,9 +79,11 @@ define CARDUPD_INSTALL_INIT_SYSTEMD
 		$(TARGET_DIR)/usr/lib/tmpfiles.d/cardupd.conf
 endef
 
-# Users come from Buildroot's mkusers (for both init systems) rather than sysusers.d.
+# Users come from Buildroot's mkusers (for both init systems) rather than sysusers.d, with
+# the same fixed UID/GID as usr/lib/sysusers.d/cardupd.conf (470): the image tarball and
+# squashfs ship /etc/cardupd owned by that number (tests/image/run.sh checks they agree).
 define CARDUPD_USERS
-	cardupd -1 cardupd -1 * /var/lib/cardupd - - cardupd smart-card update agent
+	cardupd 470 cardupd 470 * /var/lib/cardupd - - cardupd smart-card update agent
 endef
 ifeq ($(BR2_PACKAGE_CARDUPD_KIOSK_USER),y)
 define CARDUPD_USERS +=
@@ -86,8 +91,11 @@ define CARDUPD_USERS +=
 endef
 endif
 
+# The daemon owns its configuration: the remote administration saves settings and uploaded
+# trust anchors in /etc/cardupd (temp file, rename) and applies them live.
 define CARDUPD_PERMISSIONS
-	/etc/cardupd/cardupd.conf f 0640 0 0 - - - - -
+	/etc/cardupd d 0700 cardupd cardupd - - - - -
+	/etc/cardupd/cardupd.conf f 0600 cardupd cardupd - - - - -
 endef
 
 $(eval $(kconfig-package))
