@@ -11,7 +11,8 @@ struct trust_anchors {
 	size_t			 n;
 };
 
-/* Loads every certificate of `path` as a trust anchor (CA flag set). Returns 0, or -1
+/* Loads every certificate of `path` as a trust anchor: a CA certificate as a CA anchor,
+ * any other as a pinned server certificate (BearSSL's direct trust). Returns 0, or -1
  * with a message naming the file and the reason in err (no certificate found, bad
  * PEM, unsupported key, unreadable file). *out is empty on failure. */
 int trust_load(const char *path, struct trust_anchors *out, char *err, size_t errlen);

@@ -5,6 +5,7 @@
  * while no connection is open. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -332,20 +333,20 @@ peer_source(struct MHD_Connection *conn, struct req *rq)
 		snprintf(rq->lock_source, sizeof(rq->lock_source), "%s", rq->source);
 }
 
-/* The JSON object of a request body (depth-limited), or NULL. */
-static json_object *
-body_json(struct MHD_Connection *conn, const struct req *rq)
+/* see admin.h */
+json_object *
+admin_parse_body(const char *content_type, const char *body, size_t len)
 {
-	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
 	json_tokener *tok;
 	json_object *o;
 
 	/* application/json cannot be posted cross-origin without a preflight. */
-	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0 || rq->body == NULL)
+	if (content_type == NULL || strncasecmp(content_type, "application/json", 16) != 0 ||
+	    body == NULL || len > INT_MAX)
 		return NULL;
-	if ((tok = json_tokener_new_ex(6)) == NULL)
+	if ((tok = json_tokener_new_ex(ADMIN_JSON_DEPTH)) == NULL)
 		return NULL;
-	o = json_tokener_parse_ex(tok, rq->body, (int)rq->len);
+	o = json_tokener_parse_ex(tok, body, (int)len);
 	if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
 	    !json_object_is_type(o, json_type_object))) {
 		json_object_put(o);
@@ -353,6 +354,14 @@ body_json(struct MHD_Connection *conn, const struct req *rq)
 	}
 	json_tokener_free(tok);
 	return o;
+}
+
+/* The JSON object of a request body, or NULL. */
+static json_object *
+body_json(struct MHD_Connection *conn, const struct req *rq)
+{
+	return admin_parse_body(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    "Content-Type"), rq->body, rq->len);
 }
 
 static const char *
@@ -583,8 +592,9 @@ errors_to_fields(const char *err, json_object *errs, json_object **general)
 		snprintf(line, sizeof(line), "%.*s", (int)len, p);
 		p += len + (eol ? 1 : 0);
 		lb = strstr(line, ": [");
-		if (lb != NULL && (rb = strchr(lb, ']')) != NULL &&
-		    (colon = strchr(rb + 2, ':')) != NULL && rb[1] == ' ') {
+		/* rb[1] first: rb + 2 is past the string when the line ends at ']' */
+		if (lb != NULL && (rb = strchr(lb, ']')) != NULL && rb[1] == ' ' &&
+		    (colon = strchr(rb + 2, ':')) != NULL) {
 			snprintf(name, sizeof(name), "%.*s.%.*s", (int)(rb - lb - 3), lb + 3,
 			    (int)(colon - rb - 2), rb + 2);
 			if (!json_object_object_get_ex(errs, name, NULL))
@@ -984,6 +994,11 @@ post_anchors(struct admin_server *as, struct MHD_Connection *conn, struct req *r
 		    "Content-Type must be application/x-pem-file");
 	if (rq->body == NULL || rq->len == 0)
 		return send_error(conn, MHD_HTTP_UNPROCESSABLE_CONTENT, "empty upload");
+	/* A PEM file is text: a NUL byte anywhere would load here but be refused by
+	 * the status page's reader later. */
+	if (memchr(rq->body, '\0', rq->len) != NULL)
+		return send_error(conn, MHD_HTTP_UNPROCESSABLE_CONTENT,
+		    "not a PEM text file (contains NUL bytes)");
 	pthread_mutex_lock(&as->mu);
 	snprintf(path, sizeof(path), "%s", as->snap ? as->snap->cfg.cms_anchors : "");
 	pthread_mutex_unlock(&as->mu);

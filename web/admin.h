@@ -73,6 +73,20 @@ void admin_reconfigure(struct admin_server *as, const struct cfg *cfg);
 /* Stops the listener, wipes sessions and keys. NULL is accepted. */
 void admin_stop(struct admin_server *as);
 
+/* Request bodies are parsed no deeper than this (json-c tokener depth). */
+#define ADMIN_JSON_DEPTH	6
+
+struct json_object;
+
+/* Pure. The JSON object an admin API request body holds: content_type (the
+ * request's Content-Type header, NULL when absent) must start with
+ * "application/json" (a cross-origin page cannot post that without a preflight), and
+ * body[0..len) (need not be NUL-terminated; NULL: no body) must start with a JSON
+ * object nested at most ADMIN_JSON_DEPTH deep (bytes after it are ignored). Returns
+ * it (the caller drops it with json_object_put), or NULL for anything else. */
+struct json_object *admin_parse_body(const char *content_type, const char *body,
+    size_t len);
+
 /* The one-time setup code while no admin password is set ("XXXX-XXXX-XXXX"), else
  * NULL. The string never changes once made; callable from any thread (the kiosk
  * page shows it). */

@@ -193,7 +193,10 @@ auth_verify_password(const char *pw, const char *hash)
 	const char *h;
 	int ok = 0;
 
-	if (hash == NULL || hash[0] != '$' || pw == NULL)
+	/* Longer than any password we let anyone set: refused before hashing, so an
+	 * oversized login body cannot buy a long crypt_r() on the server's thread. */
+	if (hash == NULL || hash[0] != '$' || pw == NULL ||
+	    strnlen(pw, AUTH_PASSWORD_MAX + 1) > AUTH_PASSWORD_MAX)
 		return 0;
 	if ((cd = calloc(1, sizeof(*cd))) == NULL)
 		return 0;
