@@ -30,6 +30,7 @@
 #include "auth.h"
 #include "autoconf.h"
 #include "https.h"
+#include "listen.h"
 #include "log.h"
 #include "settings.h"
 #include "trust.h"
@@ -1491,8 +1492,8 @@ admin_start(const struct cfg *cfg, const char *cfg_path, admin_cmd_cb cb, void *
 {
 	struct admin_server *as;
 	struct sockaddr_storage ss;
-	char host[64], e2[1024];
-	unsigned port;
+	char e2[1024];
+	int port, ipv6;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS |
 	    MHD_USE_ERROR_LOG;
 	pthread_condattr_t ca;
@@ -1500,25 +1501,12 @@ admin_start(const struct cfg *cfg, const char *cfg_path, admin_cmd_cb cb, void *
 	err[0] = '\0';
 	if (cfg->admin_listen[0] == '\0')
 		return NULL;
-	memset(&ss, 0, sizeof(ss));
-	if (cfg_split_listen(cfg->admin_listen, host, sizeof(host), &port) == -1) {
+	if ((port = web_listen_addr(cfg->admin_listen, &ss, &ipv6)) == -1) {
 		snprintf(err, errlen, "admin.listen %s: expected IP:PORT", cfg->admin_listen);
 		return NULL;
 	}
-	if (strchr(host, ':') != NULL) {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-		inet_pton(AF_INET6, host, &in6->sin6_addr);
+	if (ipv6)
 		flags |= MHD_USE_IPv6;
-	} else {
-		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-
-		in->sin_family = AF_INET;
-		in->sin_port = htons((uint16_t)port);
-		inet_pton(AF_INET, host, &in->sin_addr);
-	}
 	if (mkdir(cfg->admin_state_dir, 0700) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "admin.state_dir %s: %s", cfg->admin_state_dir,
 		    strerror(errno));

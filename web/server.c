@@ -18,6 +18,7 @@
 #include "assets.h"
 #include "autoconf.h"
 #include "config.h"
+#include "listen.h"
 #include "log.h"
 #include "server.h"
 
@@ -568,30 +569,16 @@ web_start(const char *listen, web_cmd_cb cb, void *arg, char *err, size_t errlen
 {
 	struct web_server *ws;
 	struct sockaddr_storage ss;
-	char host[64];
-	unsigned port;
+	int port, ipv6;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 
-	memset(&ss, 0, sizeof(ss));
-	if (cfg_split_listen(listen, host, sizeof(host), &port) == -1) {
+	if ((port = web_listen_addr(listen, &ss, &ipv6)) == -1) {
 		snprintf(err, errlen, "kiosk.listen %s: expected IP:PORT", listen);
 		return NULL;
 	}
-	if (strchr(host, ':') != NULL) {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-		inet_pton(AF_INET6, host, &in6->sin6_addr);
+	if (ipv6)
 		flags |= MHD_USE_IPv6;
-	} else {
-		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-
-		in->sin_family = AF_INET;
-		in->sin_port = htons((uint16_t)port);
-		inet_pton(AF_INET, host, &in->sin_addr);
-	}
 	if ((ws = calloc(1, sizeof(*ws))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
