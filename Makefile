@@ -22,6 +22,17 @@ BUILD     ?= build
 SANFLAGS  :=
 endif
 PKG_CONFIG ?= pkg-config
+KCONFIG_CONFIG ?= .config
+export KCONFIG_CONFIG
+# Kconfig ADMIN (remote administration, default y) decides sources, tests and libraries:
+# off only when the Kconfig file in use says so ("# CONFIG_ADMIN is not set"); a missing
+# file or one from before the symbol existed gets the default, like autoconf.h does.
+ADMIN     := $(if $(shell sed -n -e '/^\# CONFIG_ADMIN is not set/p' -e '/^CONFIG_ADMIN=n/p' \
+             $(KCONFIG_CONFIG) 2>/dev/null),n,y)
+ifeq ($(ADMIN),y)
+ADMIN_PKGS := gnutls
+ADMIN_LIBS := -lcrypt
+endif
 V         ?= 0
 Q         := $(if $(filter 1,$(V)),,@)
 
@@ -30,10 +41,10 @@ WARN      := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
              -Wpointer-arith -Wcast-qual -Wsign-compare $(WERROR)
 CFLAGS    ?= -O2 -g
 override CPPFLAGS += -D_GNU_SOURCE -I$(BUILD) -Ifirmware -Idrivers -Iweb \
-             $(shell $(PKG_CONFIG) --cflags libpcsclite libmicrohttpd json-c gnutls 2>/dev/null)
+             $(shell $(PKG_CONFIG) --cflags libpcsclite libmicrohttpd json-c $(ADMIN_PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
-LDLIBS    += $(shell $(PKG_CONFIG) --libs libpcsclite libmicrohttpd json-c gnutls 2>/dev/null) \
-             -lbearssl -linih -lcrypt -lpthread
+LDLIBS    += $(shell $(PKG_CONFIG) --libs libpcsclite libmicrohttpd json-c $(ADMIN_PKGS) 2>/dev/null) \
+             -lbearssl -linih $(ADMIN_LIBS) -lpthread
 LDFLAGS   += $(SANFLAGS)
 
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
@@ -42,14 +53,21 @@ CORE_SRCS := $(wildcard firmware/*.c drivers/*.c web/*.c)
 CORE_SRCS := $(filter-out firmware/main.c,$(CORE_SRCS))
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/assets.o $(BUILD)/admin_assets.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+# What only the remote administration uses (and the unit tests of it): left out with
+# ADMIN off. metrics.c only feeds the admin dashboard and GET /metrics.
+ADMIN_SRCS := $(wildcard web/admin*.c) web/auth.c firmware/settings.c firmware/audit.c \
+              firmware/metrics.c
+ADMIN_UNITS := tests/unit/test_auth.c tests/unit/test_settings.c tests/unit/test_audit.c \
+              tests/unit/test_metrics.c
+ifeq ($(ADMIN),n)
+CORE_OBJS := $(filter-out $(ADMIN_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/admin_assets.o,$(CORE_OBJS))
+UNIT_SRCS := $(filter-out $(ADMIN_UNITS),$(UNIT_SRCS))
+endif
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 ASSETS    := $(sort $(wildcard web/kiosk/*))
 ADMIN_ASSETS := $(sort $(wildcard web/admin/*))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_SECONDS ?= 20
-
-KCONFIG_ENV := KCONFIG_CONFIG=.config
-export KCONFIG_CONFIG := .config
 
 .PHONY: all fuzz deps defconfig menuconfig olddefconfig savedefconfig clean distclean \
         test unit integration demo bench check-config-header
@@ -73,9 +91,12 @@ savedefconfig:
 	$(PY) -m savedefconfig --kconfig Kconfig --out defconfig
 	@echo "  wrote ./defconfig (non-default values only)"
 
-$(BUILD)/autoconf.h: .config Kconfig
+# Regenerated at every make from the Kconfig file in use (replaced only when its content
+# changes, so nothing rebuilds for nothing): a build folder that two Kconfig files share
+# (make <board>_defconfig && make, and make cross-<arch>) never keeps the other's header.
+$(BUILD)/autoconf.h: $(KCONFIG_CONFIG) Kconfig FORCE
 	@mkdir -p $(@D)
-	$(PY) -m genconfig --header-path $@.tmp Kconfig
+	$(Q)$(PY) -m genconfig --header-path $@.tmp Kconfig
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 $(BUILD)/version.h: FORCE

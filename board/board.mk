@@ -8,7 +8,12 @@
 #   make image-test                          unpack and check every image, run under qemu
 #   make size                                stripped binary sizes and image sizes
 #   make static-arm64 | static-armhf         build/<arch>-static/cardupd, fully static
-#                                            (pcsc-lite + libmicrohttpd from Debian sources)
+#                                            (pcsc-lite + libmicrohttpd from Debian sources,
+#                                            Kconfig ADMIN off); also made by plain `make`
+#                                            when the .config has CONFIG_STATIC=y
+#   make <board>_static_defconfig            board/<board>/defconfig + board/common/static.config
+#   make config-matrix                       host build with ADMIN off (build/noadmin): builds,
+#                                            links without GnuTLS/libcrypt, unit tests pass
 #
 # Toolchain and sysroot: scripts/cross-setup.sh <arch> (idempotent, only for these targets).
 
@@ -25,38 +30,41 @@ cross_sysroot = $(CURDIR)/build/cross/$(1)/sysroot
 board_arch    = $(shell sed -n 's/^BOARD_ARCH=//p' board/$(1)/board.env)
 # The top Makefile's own rules, re-entered with another compiler, sysroot, Kconfig file
 # and build folder. pkg-config finds the sysroot's .pc files and prefixes their paths.
+# $(call cross_make,ARCH[,DIR]): build folder DIR (default build/ARCH), Kconfig file DIR/.config.
 cross_make = PKG_CONFIG_LIBDIR=$(call cross_sysroot,$(1))/usr/lib/$(CROSS_TRIPLET_$(1))/pkgconfig:$(call cross_sysroot,$(1))/usr/share/pkgconfig \
 	PKG_CONFIG_SYSROOT_DIR=$(call cross_sysroot,$(1)) \
-	$(MAKE) --no-print-directory SANITIZE=0 BUILD=build/$(1) KCONFIG_CONFIG=build/$(1)/.config \
+	$(MAKE) --no-print-directory SANITIZE=0 BUILD=$(or $(2),build/$(1)) \
+	    KCONFIG_CONFIG=$(or $(2),build/$(1))/.config \
 	    CC="$(CROSS_TRIPLET_$(1))-gcc --sysroot=$(call cross_sysroot,$(1))" \
 	    AR=$(CROSS_TRIPLET_$(1))-ar
+
+# $(call gen_config,DIR,INPUT...): DIR/.config from the Kconfig fragments INPUT (kconfiglib's
+# defconfig on their concatenation: a later line wins), replaced only when its content
+# changes, so an unchanged board rebuilds nothing. The inner make makes DIR/autoconf.h.
+define gen_config
+	@mkdir -p $(1)
+	@cat $(2) > $(1)/.config.in
+	@KCONFIG_CONFIG=$(1)/.config.tmp $(PY) -m defconfig --kconfig Kconfig $(1)/.config.in >/dev/null
+	@if cmp -s $(1)/.config.tmp $(1)/.config; then rm -f $(1)/.config.tmp; \
+	    else mv $(1)/.config.tmp $(1)/.config; echo "  KCONFIG $(1)/.config ($(strip $(2)))"; fi
+endef
 
 .PHONY: cross cross-test image image-test size $(CROSS_ARCHS:%=cross-%) \
         $(CROSS_ARCHS:%=cross-setup-%) $(CROSS_ARCHS:%=cross-config-%) \
         $(CROSS_ARCHS:%=cross-test-%) $(addprefix image-,$(IMAGE_BOARDS) host) \
-        static $(CROSS_ARCHS:%=static-%)
+        static $(CROSS_ARCHS:%=static-%) $(CROSS_ARCHS:%=static-config-%) config-matrix
 
 cross: $(CROSS_ARCHS:%=cross-%)
 
 $(CROSS_ARCHS:%=cross-setup-%): cross-setup-%:
 	@scripts/cross-setup.sh $*
 
-# build/<arch>/.config from the board's defconfig, then its autoconf.h; both are replaced
-# only when their content changes, so an unchanged board rebuilds nothing.
-# (The top .config must exist first: the inner make's autoconf.h rule names it.)
-$(CROSS_ARCHS:%=cross-config-%): cross-config-%: .config
-	@mkdir -p build/$*
-	@KCONFIG_CONFIG=build/$*/.config.tmp $(PY) -m defconfig --kconfig Kconfig \
-	    board/$(CROSS_BOARD_$*)/defconfig >/dev/null
-	@if cmp -s build/$*/.config.tmp build/$*/.config; then rm -f build/$*/.config.tmp; \
-	    else mv build/$*/.config.tmp build/$*/.config; \
-	    echo "  KCONFIG build/$*/.config (board/$(CROSS_BOARD_$*)/defconfig)"; fi
-	@KCONFIG_CONFIG=build/$*/.config $(PY) -m genconfig --header-path build/$*/autoconf.h.tmp Kconfig
-	@if cmp -s build/$*/autoconf.h.tmp build/$*/autoconf.h; then rm -f build/$*/autoconf.h.tmp; \
-	    else mv build/$*/autoconf.h.tmp build/$*/autoconf.h; fi
+# build/<arch>/.config from the board's defconfig.
+$(CROSS_ARCHS:%=cross-config-%): cross-config-%:
+	$(call gen_config,build/$*,board/$(CROSS_BOARD_$*)/defconfig)
 
 $(CROSS_ARCHS:%=cross-%): cross-%: cross-setup-% cross-config-%
-	@+$(call cross_make,$*) build/$*/cardupd
+	@+$(call cross_make,$*) build/$*/cardupd build/$*/cardupctl
 	@echo "  built   build/$*/cardupd (board/$(CROSS_BOARD_$*), $(CROSS_TRIPLET_$*))"
 
 # Unit tests, cross-built by the top Makefile's own rule and run under qemu-user with the
@@ -69,12 +77,49 @@ $(CROSS_ARCHS:%=cross-test-%): cross-test-%: cross-setup-% cross-config-%
 
 cross-test: $(CROSS_ARCHS:%=cross-test-%)
 
-# Fully static: the dynamic build's objects linked against static libraries, the two
-# that Debian lacks built from its source packages (no HTTPS in libmicrohttpd).
-$(CROSS_ARCHS:%=static-%): static-%: cross-%
+# Fully static: objects of their own in build/<arch>-static (Kconfig ADMIN off: the admin
+# listener needs GnuTLS and libcrypt, which have no static libraries there), linked by
+# scripts/cross-static.sh against static libraries, the two that Debian lacks built from
+# its source packages (no HTTPS in libmicrohttpd), cached in build/<arch>-static.
+# The Kconfig file: the .config in use when it asks for it (CONFIG_STATIC=y, same
+# CROSS_ARCH), else the arch's board defconfig with board/common/static.config on top.
+TC_STATIC := $(if $(TC_ARCH),$(shell sed -n 's/^CONFIG_STATIC=y$$/y/p' $(TC_CONFIG) 2>/dev/null))
+static_inputs = $(if $(and $(filter $(1),$(TC_ARCH)),$(TC_STATIC)),$(TC_CONFIG),\
+	board/$(CROSS_BOARD_$(1))/defconfig board/common/static.config)
+
+$(CROSS_ARCHS:%=static-config-%): static-config-%:
+	$(call gen_config,build/$*-static,$(call static_inputs,$*))
+	@grep -qx '# CONFIG_ADMIN is not set' build/$*-static/.config || \
+	    { echo "static-$*: build/$*-static/.config has ADMIN on" >&2; exit 1; }
+
+$(CROSS_ARCHS:%=static-%): static-%: cross-setup-% static-config-%
+	@+$(call cross_make,$*,build/$*-static) build/$*-static/firmware/main.o \
+	    build/$*-static/libcardupd.a
 	@scripts/cross-static.sh $*
 
 static: $(CROSS_ARCHS:%=static-%)
+
+# make <board>_static_defconfig: the board's defconfig with the static fragment on top.
+%_static_defconfig: board/%/defconfig board/common/static.config
+	cat $^ > $(KCONFIG_CONFIG).in
+	$(PY) -m defconfig --kconfig Kconfig $(KCONFIG_CONFIG).in
+	@rm -f $(KCONFIG_CONFIG).in
+
+# A .config with CONFIG_STATIC=y (make <board>_static_defconfig): plain make also builds
+# the static binary.
+ifeq ($(TC_STATIC),y)
+all: static-$(TC_ARCH)
+endif
+
+# Kconfig combinations other than the default, on the host: ADMIN off (build/noadmin)
+# must build, link without GnuTLS and libcrypt, pass its unit tests, and warn about a
+# configured admin.listen. (Run by image-test too: a few seconds.)
+config-matrix:
+	$(call gen_config,build/noadmin,board/host/defconfig board/common/noadmin.config)
+	@+env -u PKG_CONFIG_LIBDIR -u PKG_CONFIG_SYSROOT_DIR $(MAKE) --no-print-directory \
+	    SANITIZE=0 BUILD=build/noadmin KCONFIG_CONFIG=build/noadmin/.config CC=cc AR=ar \
+	    build/noadmin/cardupd build/noadmin/cardupctl unit
+	@tests/image/config-matrix.sh build/noadmin
 
 # ---- image -----------------------------------------------------------------------------
 # One image per board: build/image/cardupd-<board>.tar.gz (and .squashfs when mksquashfs
@@ -89,7 +134,7 @@ image-host:
 	@+$(MAKE) --no-print-directory $(BUILD)/cardupd
 	@scripts/image.sh host $(BUILD) build/image
 
-image-test: image
+image-test: image config-matrix
 	@tests/image/run.sh $(IMAGE_BOARDS)
 
 size: cross $(BUILD)/cardupd

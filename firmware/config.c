@@ -19,6 +19,13 @@
 
 #define CFG_FILE_MAX	(64 * 1024)
 
+/* Without the admin listener (Kconfig ADMIN off) its options are not in autoconf.h; the
+ * [admin] keys are still parsed (main.c warns about a set admin.listen). */
+#ifndef CONFIG_ADMIN
+#define CONFIG_ADMIN_LISTEN_DEFAULT	""
+#define CONFIG_ADMIN_STATE_DIR_DEFAULT	"/var/lib/cardupd"
+#endif
+
 struct parse_state {
 	const char	*name;
 	const char	*text, *pos;

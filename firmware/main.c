@@ -1,7 +1,8 @@
 /* main.c — the daemon: command line, configuration, and the event loop that owns the
  * agent. Other threads (pcsc watcher, CMS worker, web server) only post events; this
  * loop applies them to the agent, turns its actions into I/O, and publishes state.
- * Idle, it sleeps in poll() with no timeout. */
+ * Idle, it sleeps in poll() with no timeout. The remote administration (and the metrics
+ * that only it shows) is there with Kconfig ADMIN only. */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -13,16 +14,20 @@
 #include <unistd.h>
 #include <sys/signalfd.h>
 
-#include "admin.h"
-#include "agent.h"
 #include "autoconf.h"
+#ifdef CONFIG_ADMIN
+#include "admin.h"
+#endif
+#include "agent.h"
 #include "checker.h"
 #include "clock.h"
 #include "config.h"
 #include "evq.h"
 #include "hooks.h"
 #include "log.h"
+#ifdef CONFIG_ADMIN
 #include "metrics.h"
+#endif
 #include "pcsc.h"
 #include "seram.h"
 #include "server.h"
@@ -44,7 +49,9 @@ struct event {
 		} check;
 		struct web_cmd		web;
 		struct session_report	session;
+#ifdef CONFIG_ADMIN
 		struct admin_cmd	admin;
+#endif
 	} u;
 };
 
@@ -56,8 +63,10 @@ struct daemon {
 	struct checker		*checker;
 	struct web_server	*web;
 	struct pcsc_watcher	*pcsc;
+#ifdef CONFIG_ADMIN
 	struct admin_server	*admin;
 	struct metrics		 metrics;
+#endif
 	int			 pcsc_up, pcsc_was_up;
 	long long		 started;
 	struct session		*sess[CONFIG_MAX_READERS];	/* SERAM sessions */
@@ -134,6 +143,7 @@ on_web(void *arg, const struct web_cmd *cmd)
 	return 0;
 }
 
+#ifdef CONFIG_ADMIN
 static int
 on_admin(void *arg, const struct admin_cmd *cmd)
 {
@@ -150,12 +160,24 @@ on_admin(void *arg, const struct admin_cmd *cmd)
 	}
 	return 0;
 }
+#else
+/* [admin] keys stay valid in a build without the admin listener (one file format for
+ * every build), but nothing serves them: say so rather than ignore it silently. */
+static void
+warn_no_admin(const struct cfg *c, const char *path)
+{
+	if (c->admin_listen[0] != '\0')
+		log_warnx("%s: [admin] listen = %s: ignored, this cardupd is built without the "
+		    "admin listener (Kconfig ADMIN)", path, c->admin_listen);
+}
+#endif
 
 static void
 publish(struct daemon *d)
 {
 	struct web_snapshot *s;
 
+#ifdef CONFIG_ADMIN
 	if (d->admin != NULL) {
 		struct admin_snapshot *as = admin_snapshot_build(&d->agent, &d->cfg,
 		    &d->metrics, d->pcsc_up, clock_mono_ms(), (long long)time(NULL), d->started);
@@ -165,6 +187,7 @@ publish(struct daemon *d)
 		else
 			admin_publish(d->admin, as);
 	}
+#endif
 
 	s = state_snapshot(&d->agent, &d->cfg, d->kiosk_origin, clock_mono_ms(), ++d->seq);
 	if (s == NULL) {
@@ -388,8 +411,10 @@ dispatch(struct daemon *d, struct event *ev)
 			break;
 		case PCSC_EV_SERVICE_UP:
 			log_info("connected to pcscd");
+#ifdef CONFIG_ADMIN
 			if (d->pcsc_was_up)
 				metrics_pcscd_reconnect(&d->metrics);
+#endif
 			d->pcsc_up = d->pcsc_was_up = 1;
 			publish(d);
 			return;
@@ -407,9 +432,11 @@ dispatch(struct daemon *d, struct event *ev)
 		else
 			log_info("check: card %s on \"%s\": %zu pending (%ld ms)", tag,
 			    ev->u.check.job.reader, res->n_updates, ev->u.check.latency_ms);
+#ifdef CONFIG_ADMIN
 		metrics_record_check(&d->metrics, ev->u.check.job.reader,
 		    cms_trigger_name(ev->u.check.job.trigger), res, ev->u.check.latency_ms,
 		    (int64_t)time(NULL));
+#endif
 		aev.type = AGENT_EV_CHECK_DONE;
 		aev.reader = ev->u.check.job.reader;
 		aev.check_seq = ev->u.check.job.check_seq;
@@ -434,6 +461,15 @@ dispatch(struct daemon *d, struct event *ev)
 			session_free(d->sess[i], 1000);	/* its thread is returning */
 			d->sess[i] = NULL;
 		}
+#ifdef CONFIG_ADMIN
+		/* Every card update session, with its outcome, in the audit log. */
+		if (rep->type == SESSION_EV_DONE)
+			admin_audit_device(d->admin, "card_update", "reader=\"%s\" session=%u "
+			    "outcome=%s apdus=%d duration_ms=%ld%s%s",
+			    d->agent.r[i].name, rep->serial, rep->ok ? "ok" : rep->code,
+			    rep->apdus, rep->duration_ms, rep->ok ? "" : " reason=",
+			    rep->ok ? "" : rep->text);
+#endif
 		aev.type = rep->type == SESSION_EV_DONE ? AGENT_EV_SESSION_DONE :
 		    AGENT_EV_SESSION_PROGRESS;
 		aev.reader = d->agent.r[i].name;
@@ -466,6 +502,7 @@ dispatch(struct daemon *d, struct event *ev)
 		}
 		break;
 	case EV_ADMIN:
+#ifdef CONFIG_ADMIN
 		switch (ev->u.admin.type) {
 		case ADMIN_CMD_CHECK:
 			log_info("manual check requested on \"%s\" (admin, %s)",
@@ -481,6 +518,7 @@ dispatch(struct daemon *d, struct event *ev)
 			reload(d, "admin");
 			return;
 		}
+#endif
 		break;
 	}
 	handle(d, &aev);
@@ -512,18 +550,24 @@ reload(struct daemon *d, const char *why)
 	}
 	if (strcmp(nc.kiosk_listen, d->cfg.kiosk_listen) != 0)
 		log_warnx("%s: kiosk.listen changes take effect at the next start", why);
+#ifdef CONFIG_ADMIN
 	if (strcmp(nc.admin_listen, d->cfg.admin_listen) != 0 ||
 	    strcmp(nc.admin_tls_cert, d->cfg.admin_tls_cert) != 0 ||
 	    strcmp(nc.admin_tls_key, d->cfg.admin_tls_key) != 0 ||
 	    strcmp(nc.admin_state_dir, d->cfg.admin_state_dir) != 0)
 		log_warnx("%s: admin.listen, tls_cert, tls_key and state_dir changes take "
 		    "effect at the next start", why);
+#else
+	warn_no_admin(&nc, d->cfg_path);
+#endif
 	if (strcmp(nc.kiosk_readers, d->cfg.kiosk_readers) != 0)
 		restart_watcher(d, nc.kiosk_readers);
 	snprintf(nc.kiosk_listen, sizeof(nc.kiosk_listen), "%s", d->cfg.kiosk_listen);
 	d->cfg = nc;
 	d->agent.prompt_timeout_s = nc.prompt_timeout_s;
+#ifdef CONFIG_ADMIN
 	admin_reconfigure(d->admin, &nc);
+#endif
 	log_init(nc.log_level, nc.log_syslog, 1);
 	log_info("%s: configuration reloaded from %s", why, d->cfg_path);
 	publish(d);
@@ -636,6 +680,9 @@ main(int argc, char *argv[])
 	if (check_only) {
 		struct trust_anchors ta;
 
+#ifndef CONFIG_ADMIN
+		warn_no_admin(&d.cfg, d.cfg_path);
+#endif
 		if (trust_load(d.cfg.cms_anchors, &ta, err, sizeof(err)) == -1) {
 			fprintf(stderr, "cardupd: %s: [cms] trust_anchors: %s\n", d.cfg_path, err);
 			return 2;
@@ -645,6 +692,9 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	log_init(d.cfg.log_level, d.cfg.log_syslog, foreground || !d.cfg.log_syslog);
+#ifndef CONFIG_ADMIN
+	warn_no_admin(&d.cfg, d.cfg_path);
+#endif
 
 	/* Signals arrive through signalfd; every thread inherits this mask. */
 	sigemptyset(&mask);
@@ -663,7 +713,9 @@ main(int argc, char *argv[])
 	sigaction(SIGCHLD, &sa, NULL);
 
 	agent_init(&d.agent, d.cfg.prompt_timeout_s);
+#ifdef CONFIG_ADMIN
 	metrics_init(&d.metrics);
+#endif
 	d.started = (long long)time(NULL);
 	set_origin(&d);
 	if ((d.q = evq_new(CONFIG_EVENT_QUEUE_MAX)) == NULL) {
@@ -679,6 +731,7 @@ main(int argc, char *argv[])
 		checker_stop(d.checker);
 		return 1;
 	}
+#ifdef CONFIG_ADMIN
 	d.admin = admin_start(&d.cfg, d.cfg_path, on_admin, &d, err, sizeof(err));
 	if (d.admin == NULL && err[0] != '\0') {
 		log_error("admin listener: %s", err);
@@ -686,10 +739,13 @@ main(int argc, char *argv[])
 		checker_stop(d.checker);
 		return 1;
 	}
+#endif
 	publish(&d);
 	if ((d.pcsc = pcsc_start(d.cfg.kiosk_readers, on_pcsc, &d)) == NULL) {
 		log_warn("cannot start the reader watcher");
+#ifdef CONFIG_ADMIN
 		admin_stop(d.admin);
+#endif
 		web_stop(d.web);
 		checker_stop(d.checker);
 		return 1;
@@ -703,7 +759,9 @@ main(int argc, char *argv[])
 			session_free(d.sess[i], 2000);
 		}
 	pcsc_stop(d.pcsc);
+#ifdef CONFIG_ADMIN
 	admin_stop(d.admin);
+#endif
 	web_stop(d.web);
 	checker_stop(d.checker);
 	evq_free(d.q, free);

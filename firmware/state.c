@@ -5,7 +5,10 @@
 
 #include <json-c/json.h>
 
+#include "autoconf.h"
+#ifdef CONFIG_ADMIN
 #include "admin.h"
+#endif
 #include "state.h"
 
 /* see state.h */
@@ -91,12 +94,18 @@ state_snapshot(const struct agent *a, const struct cfg *cfg, const char *kiosk_o
 	json_object_object_add(ui, "lang", json_object_new_string(cfg->kiosk_lang));
 	json_object_object_add(ui, "manual_check",
 	    json_object_new_boolean(cfg->kiosk_manual_check));
+#ifdef CONFIG_ADMIN
 	/* Until an administrator has set a password, whoever stands at the kiosk can
 	 * read the one-time setup code (physical presence is the proof). */
 	json_object_object_add(ui, "setup_code", admin_setup_code() != NULL ?
 	    json_object_new_string(admin_setup_code()) : NULL);
 	json_object_object_add(ui, "admin_fingerprint", admin_setup_code() != NULL &&
 	    admin_fingerprint() != NULL ? json_object_new_string(admin_fingerprint()) : NULL);
+#else
+	/* No admin listener in this build: never a setup code (the page expects the keys). */
+	json_object_object_add(ui, "setup_code", NULL);
+	json_object_object_add(ui, "admin_fingerprint", NULL);
+#endif
 	json_object_object_add(root, "ui", ui);
 	for (int i = 0; i < CONFIG_MAX_READERS; i++) {
 		const struct agent_reader *r = &a->r[i];

@@ -1,10 +1,11 @@
 #!/bin/sh
-# A fully static cardupd for ARCH (arm64, armhf, or host): Debian ships libjson-c.a,
-# libbearssl.a, libinih.a and libc.a, but no libpcsclite.a, and its libmicrohttpd.a needs
-# GnuTLS (whose p11-kit has no .a). So the pcsc-lite client library and libmicrohttpd
-# without HTTPS are built here from Debian's source packages (fetched by the same private
-# apt as the sysroot, deb-src entries added there only), then linked with the objects of
-# the dynamic build. The admin TLS listener cannot work in this binary.
+# A fully static cardupd for ARCH (arm64, armhf): Debian ships libjson-c.a, libbearssl.a,
+# libinih.a and libc.a, but no libpcsclite.a, and its libmicrohttpd.a needs GnuTLS (whose
+# p11-kit has no .a). So the pcsc-lite client library and libmicrohttpd without HTTPS are
+# built here from Debian's source packages (fetched by the same private apt as the
+# sysroot, deb-src entries added there only; both built once and kept), then linked with
+# the objects that `make static-ARCH` built in build/ARCH-static from a Kconfig file with
+# the remote administration off (ADMIN: GnuTLS, libcrypt), so nothing else is needed.
 # usage: cross-static.sh ARCH           writes build/ARCH-static/cardupd
 set -eu
 arch=${1:?usage: cross-static.sh arm64|armhf}
@@ -20,9 +21,11 @@ apt_dir=$root/apt
 src=$root/src
 out=$top/build/$arch-static
 cc="$triplet-gcc --sysroot=$sysroot"
-[ -f "$top/build/$arch/libcardupd.a" ] && [ -f "$top/build/$arch/firmware/main.o" ] ||
-    { echo "cross-static: build build/$arch first (make cross-$arch)" >&2; exit 2; }
-[ -d "$apt_dir/sources" ] || { echo "cross-static: no sysroot (make cross-$arch)" >&2; exit 2; }
+[ -f "$out/libcardupd.a" ] && [ -f "$out/firmware/main.o" ] ||
+    { echo "cross-static: no objects in build/$arch-static (make static-$arch)" >&2; exit 2; }
+grep -qx '# CONFIG_ADMIN is not set' "$out/.config" 2>/dev/null ||
+    { echo "cross-static: build/$arch-static/.config must have ADMIN off (make static-$arch)" >&2; exit 2; }
+[ -d "$apt_dir/sources" ] || { echo "cross-static: no sysroot (make cross-setup-$arch)" >&2; exit 2; }
 
 # pcsc-lite's configure insists on flex, even for the client library alone.
 if ! command -v flex >/dev/null 2>&1; then
@@ -74,10 +77,16 @@ if [ ! -f "$out/mhd/src/microhttpd/.libs/libmicrohttpd.a" ]; then
 	    { tail -20 "$out/mhd/configure.log" "$out/mhd/make.log" >&2 2>/dev/null; exit 1; }
 fi
 lib=$sysroot/usr/lib/$triplet
-$cc -static -o "$out/cardupd" "$top/build/$arch/firmware/main.o" "$top/build/$arch/libcardupd.a" \
+if [ -x "$out/cardupd" ] && [ -z "$(find "$out/firmware/main.o" "$out/libcardupd.a" \
+    "$out/mhd/src/microhttpd/.libs/libmicrohttpd.a" "$out/pcsc/src/.libs/libpcsclite.a" \
+    -newer "$out/cardupd")" ]; then
+	exit 0	# up to date
+fi
+$cc -static -o "$out/cardupd.tmp" "$out/firmware/main.o" "$out/libcardupd.a" \
     "$out/mhd/src/microhttpd/.libs/libmicrohttpd.a" "$out/pcsc/src/.libs/libpcsclite.a" \
     "$lib/libjson-c.a" "$lib/libbearssl.a" "$lib/libinih.a" -lpthread 2>"$out/link.log" ||
-    { cat "$out/link.log" >&2; exit 1; }
+    { cat "$out/link.log" >&2; rm -f "$out/cardupd.tmp"; exit 1; }
+mv "$out/cardupd.tmp" "$out/cardupd"
 # The link log holds glibc's warning that static getaddrinfo needs the NSS modules of the
 # target's libc at run time (docs/boards.md).
 echo "  static  build/$arch-static/cardupd"

@@ -11,7 +11,7 @@ row() { # row LABEL BINARY STRIP
 	"$3" --strip-all -o "$tmp/bin" "$2" 2>/dev/null || return 0
 	libs=$(readelf -d "$tmp/bin" 2>/dev/null | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' |
 	    sed 's/\.so.*//; s/^lib//' | tr '\n' ' ')
-	printf '  %-16s %9s bytes  %s\n' "$1" "$(wc -c < "$tmp/bin")" \
+	printf '  %-22s %9s bytes  %s\n' "$1" "$(wc -c < "$tmp/bin")" \
 	    "${libs:+needs: $libs}"
 }
 echo "== cardupd, stripped"
@@ -23,7 +23,7 @@ for a in "$@"; do
 	*) continue ;;
 	esac
 	row "$a" "build/$a/cardupd" "$s"
-	row "$a static" "build/$a-static/cardupd" "$s"
+	row "$a static, no admin" "build/$a-static/cardupd" "$s"
 done
 if ls build/image/*.tar.gz >/dev/null 2>&1; then
 	echo "== images"

@@ -1632,6 +1632,21 @@ admin_reconfigure(struct admin_server *as, const struct cfg *cfg)
 
 /* see admin.h */
 void
+admin_audit_device(struct admin_server *as, const char *action, const char *fmt, ...)
+{
+	char detail[AUDIT_LINE_MAX / 2];
+	va_list ap;
+
+	if (as == NULL || as->audit == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	audit_log(as->audit, time(NULL), "device", "cardupd", action, "%s", detail);
+}
+
+/* see admin.h */
+void
 admin_stop(struct admin_server *as)
 {
 	if (as == NULL)

@@ -73,6 +73,12 @@ void admin_reconfigure(struct admin_server *as, const struct cfg *cfg);
 /* Stops the listener, wipes sessions and keys. NULL is accepted. */
 void admin_stop(struct admin_server *as);
 
+/* Writes an event of the device itself (not of an administrator) to the audit log,
+ * e.g. a card update session and its outcome: source "device", who "cardupd".
+ * Thread-safe; NULL server (admin listener off): nothing. */
+void admin_audit_device(struct admin_server *as, const char *action, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Request bodies are parsed no deeper than this (json-c tokener depth). */
 #define ADMIN_JSON_DEPTH	6
 

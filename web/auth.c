@@ -7,8 +7,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
+#include <bearssl.h>
 
 #include "auth.h"
 
@@ -383,7 +382,11 @@ auth_lockout_success(struct auth_lockout *l, const char *source)
 static void
 sha256(const char *s, unsigned char out[32])
 {
-	gnutls_hash_fast(GNUTLS_DIG_SHA256, s, strlen(s), out);
+	br_sha256_context ctx;
+
+	br_sha256_init(&ctx);
+	br_sha256_update(&ctx, s, strlen(s));
+	br_sha256_out(&ctx, out);
 }
 
 static int

@@ -11,7 +11,8 @@
 #   4. the launcher restarts the browser, with a new profile, when the hook fires
 #   5. the board's cardupd runs under qemu-user: --version, --check-config on the board's
 #      own example configuration (with a generated trust anchor), also as the daemon's
-#      UID in the unpacked /etc/cardupd, which it can replace a file in (as the admin does)
+#      UID in the unpacked /etc/cardupd, which it can replace a file in (as the admin does);
+#      the static binary too when there is one (make static-<arch>: no sysroot, ADMIN off)
 # usage: tests/image/run.sh BOARD...       (after `make image`; run from the top folder)
 set -u
 top=$(pwd)
@@ -272,11 +273,21 @@ FAKE
 	else
 		ok "cardupd --check-config rejects a bad file (exit 2)"
 	fi
-	# The static build, when there is one (make static-<arch>): no sysroot needed.
+	# The static build, when there is one (make static-<arch>): no sysroot needed, no
+	# program interpreter, no shared library; built without the admin listener.
 	if [ "$arch" != host ] && [ -x "build/$arch-static/cardupd" ]; then
 		sq=${qemu%% *}
+		dyn=$(readelf -ld "build/$arch-static/cardupd" 2>&1 | grep -E 'INTERP|NEEDED')
+		[ -z "$dyn" ] && ok "static cardupd: no interpreter, no shared libraries" ||
+		    bad "static cardupd is not static" "$dyn"
+		check "static cardupd --version (no sysroot)" "$sq" "build/$arch-static/cardupd" --version
 		check "static cardupd --check-config (no sysroot)" \
 		    "$sq" "build/$arch-static/cardupd" --check-config -c "$tmp/$board.conf"
+		printf '[admin]\nlisten = 0.0.0.0:8443\n' | cat "$tmp/$board.conf" - > "$tmp/$board-admin.conf"
+		out=$("$sq" "build/$arch-static/cardupd" --check-config -c "$tmp/$board-admin.conf" 2>&1) &&
+		    printf '%s' "$out" | grep -q 'ignored, .*without the admin listener' &&
+		    ok "static cardupd: admin.listen accepted and reported as ignored (no admin listener)" ||
+		    bad "static cardupd with [admin] listen" "$out"
 	fi
 done
 echo "image: $pass passed, $fail failed"

@@ -73,6 +73,9 @@ def test_update_session_end_to_end(daemon, pcscd, cms, cards):
     assert len(ra.reports) == n
     # APDU payloads are not in the log.
     assert NEW_CERT.hex().upper() not in daemon.log().upper()
+    # The session and its outcome are in the log (and in the admin audit log when the
+    # admin listener runs: test_admin.py covers the audit file).
+    assert "card_update" in daemon.log() or "finished: 3 APDUs" in daemon.log()
 
     # Remove and re-insert: the follow-up check says the card is up to date.
     cms.script(GUID, cms.nothing_pending("c-seram"))
@@ -233,3 +236,41 @@ def test_orders_after_stop_ignored(daemon, pcscd, cms, cards):
     time.sleep(1.5)
     assert len(ra.reports) == n == 1       # the first poll got start+stop: no more
     assert CERT_TAG not in card.objects
+
+
+def test_session_in_audit_log(make_daemon, pcscd, cms, cards, tmp_path):
+    """With the admin listener on, every session is written to the audit log with its
+    outcome: one that finished, one the card's removal ended."""
+    from daemon import free_port
+    state = tmp_path / "admin-state"
+    d = make_daemon(conf={"admin": {"listen": "127.0.0.1:%d" % free_port(),
+                                    "state_dir": str(state)}})
+    r0 = pcscd.reader_names[0]
+    ra = RemoteAgent(cms, update_script())
+    offer(cms, ra)
+    card = cards()
+    card.insert(pcscd.port)
+    proceed(d, r0)
+    d.wait_phase(r0, "reinsert", timeout=15)
+    card.remove()
+    d.wait_phase(r0, "idle")
+    ra = RemoteAgent(cms, [start(), {"delay": 0, "_delay_s": 2.0}, stop()])
+    offer(cms, ra)
+    card = cards()
+    card.insert(pcscd.port)
+    proceed(d, r0)
+    ra.wait_reports(2)
+    card.remove()
+    d.wait_phase(r0, "idle")
+    deadline = time.monotonic() + 8
+    lines = []
+    while time.monotonic() < deadline:
+        audit = (state / "audit.log").read_text() if (state / "audit.log").exists() else ""
+        lines = [l for l in audit.splitlines() if " card_update " in l]
+        if len(lines) >= 2:
+            break
+        time.sleep(0.1)
+    assert len(lines) == 2, lines
+    assert "outcome=ok apdus=3" in lines[0]
+    assert "outcome=cancelled" in lines[1] and "reason=card removed" in lines[1]
+    assert NEW_CERT.hex() not in "\n".join(lines).lower()
