@@ -172,8 +172,11 @@ card_gone(struct agent_reader *r, int i, struct agent_action *acts, size_t *n)
 {
 	cancel_check(r, i, acts, n);
 	cancel_session(r, i, acts, n);
-	if (r->phase == AGENT_PORTAL || r->phase == AGENT_REINSERT)
+	/* Whatever happened since Proceed (Cancel, a failed update, a re-check), the
+	 * portal may hold this user's session in the browser: end it. */
+	if (r->portal_open)
 		push_hook(acts, n, i, AGENT_HOOK_SESSION_END);
+	r->portal_open = 0;
 	r->card_present = 0;
 	r->id_valid = 0;
 	r->followup = 0;
@@ -287,8 +290,9 @@ agent_handle(struct agent *a, const struct agent_event *ev, struct agent_action 
 	case AGENT_EV_CARD_INSERTED:
 		cancel_check(r, i, acts, &n);
 		cancel_session(r, i, acts, &n);
-		if (r->phase == AGENT_PORTAL || r->phase == AGENT_REINSERT)
+		if (r->portal_open)
 			push_hook(acts, &n, i, AGENT_HOOK_SESSION_END);
+		r->portal_open = 0;
 		clear_outcome(r);
 		r->card_present = 1;
 		r->id_valid = 0;
@@ -356,6 +360,7 @@ agent_handle(struct agent *a, const struct agent_event *ev, struct agent_action 
 		    strcmp(ev->prompt_id, r->prompt_id) != 0)
 			break;
 		r->phase = AGENT_PORTAL;
+		r->portal_open = 1;
 		r->portal_card = 1;
 		r->portal_id = r->id;
 		r->prompt_deadline_ms = 0;

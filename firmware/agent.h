@@ -13,7 +13,8 @@
 
 #define AGENT_PROMPT_ID_MAX	24
 #define AGENT_MSG_MAX		160
-#define AGENT_MAX_ACTIONS	4
+/* SERVICE_DOWN ends every reader at once: up to 3 actions each. */
+#define AGENT_MAX_ACTIONS	(3 * CONFIG_MAX_READERS + 1)
 
 enum agent_phase {
 	AGENT_IDLE, AGENT_READING, AGENT_CHECKING, AGENT_PROMPT, AGENT_UP_TO_DATE,
@@ -39,6 +40,9 @@ struct agent_reader {
 	int			session;	/* a SERAM session runs on this card */
 	unsigned		session_serial;
 	char			progress[AGENT_MSG_MAX];	/* session progress text */
+	int			portal_open;	/* Proceed was pressed and the card has
+						   not left since: its removal ends the
+						   browser session (on_session_end) */
 	int			portal_card;	/* a card of this reader went to the portal */
 	struct card_identity	portal_id;	/* ... this one */
 	int			followup;	/* current check follows an update */

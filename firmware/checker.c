@@ -113,7 +113,7 @@ wait_ms(struct checker *c, const struct check_job *job, long ms)
 	struct timespec ts;
 	int go;
 
-	clock_realtime_in(&ts, ms);
+	clock_mono_in(&ts, ms);
 	pthread_mutex_lock(&c->mu);
 	while (!c->stopping && atomic_load(&c->live[job->reader_idx]) == job->check_seq)
 		if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) == ETIMEDOUT)
@@ -293,7 +293,7 @@ checker_start(const struct cfg *cfg, checker_done_cb cb, void *arg, char *err,
 	c->arg = arg;
 	breaker_init(&c->breaker, NULL);
 	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->cv, NULL);
+	clock_cond_init(&c->cv);
 	if ((errno = pthread_create(&c->thread, NULL, worker, c)) != 0) {
 		snprintf(err, errlen, "cannot start the CMS worker: %s", strerror(errno));
 		settings_free(c->cur);

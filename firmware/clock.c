@@ -12,10 +12,24 @@ clock_mono_ms(void)
 }
 
 /* see clock.h */
-void
-clock_realtime_in(struct timespec *ts, long ms)
+int
+clock_cond_init(pthread_cond_t *cv)
 {
-	clock_gettime(CLOCK_REALTIME, ts);
+	pthread_condattr_t ca;
+	int rc;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	rc = pthread_cond_init(cv, &ca);
+	pthread_condattr_destroy(&ca);
+	return rc;
+}
+
+/* see clock.h */
+void
+clock_mono_in(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
 	ts->tv_sec += ms / 1000;
 	ts->tv_nsec += (ms % 1000) * 1000000L;
 	if (ts->tv_nsec >= 1000000000L) {

@@ -98,7 +98,9 @@ set_int(int *dst, const char *v, long lo, long hi, const char **why)
 		return -1;
 	}
 	if (n < lo || n > hi) {
-		static char buf[64];	/* only read right away by the caller */
+		/* only read right away by the caller; thread-local: the admin thread
+		 * parses too */
+		static _Thread_local char buf[64];
 
 		snprintf(buf, sizeof(buf), "out of range %ld..%ld", lo, hi);
 		*why = buf;
@@ -207,7 +209,7 @@ apply(struct parse_state *ps, const char *s, const char *k, const char *v,
 		for (tok = strtok_r(buf, " \t,", &save); tok != NULL;
 		    tok = strtok_r(NULL, " \t,", &save))
 			if (cms_origins_add(&c->portal_origins, tok) == -1) {
-				static char msg[CMS_ORIGIN_MAX + 64];
+				static _Thread_local char msg[CMS_ORIGIN_MAX + 64];
 
 				snprintf(msg, sizeof(msg), "\"%.*s\" is not an https origin "
 				    "(or more than %d origins)", CMS_ORIGIN_MAX, tok,

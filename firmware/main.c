@@ -643,7 +643,7 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int ch, foreground = 0, check_only = 0, sfd, rc;
+	int ch, foreground = 0, check_only = 0, sfd, rc, detached = 0;
 	sigset_t mask;
 	struct sigaction sa;
 
@@ -756,7 +756,8 @@ main(int argc, char *argv[])
 	for (int i = 0; i < CONFIG_MAX_READERS; i++)
 		if (d.sess[i] != NULL) {
 			session_cancel(d.sess[i], "device shutting down");
-			session_free(d.sess[i], 2000);
+			if (!session_free(d.sess[i], 2000))
+				detached = 1;
 		}
 	pcsc_stop(d.pcsc);
 #ifdef CONFIG_ADMIN
@@ -764,7 +765,10 @@ main(int argc, char *argv[])
 #endif
 	web_stop(d.web);
 	checker_stop(d.checker);
-	evq_free(d.q, free);
+	/* A session thread still in a long poll may post once more before the process
+	 * exits: its queue must outlive it. */
+	if (!detached)
+		evq_free(d.q, free);
 	close(sfd);
 	log_info("stopped");
 	return rc;

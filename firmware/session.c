@@ -87,7 +87,7 @@ pause_ms(struct session *s, long ms)
 	struct timespec ts;
 	int c;
 
-	clock_realtime_in(&ts, ms);
+	clock_mono_in(&ts, ms);
 	pthread_mutex_lock(&s->mu);
 	while (!s->cancelled)
 		if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT)
@@ -384,7 +384,7 @@ session_start(const struct session_params *p, const struct cfg *cfg, session_cb 
 		return NULL;
 	}
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
+	clock_cond_init(&s->cv);
 	if ((errno = pthread_create(&s->thread, NULL, session_main, s)) != 0) {
 		snprintf(err, errlen, "cannot start the session thread: %s", strerror(errno));
 		s->refs = 1;
@@ -410,15 +410,15 @@ session_cancel(struct session *s, const char *why)
 }
 
 /* see session.h */
-void
+int
 session_free(struct session *s, int wait_ms)
 {
 	struct timespec ts;
 	int finished;
 
 	if (s == NULL)
-		return;
-	clock_realtime_in(&ts, wait_ms);
+		return 1;
+	clock_mono_in(&ts, wait_ms);
 	pthread_mutex_lock(&s->mu);
 	while (!s->finished)
 		if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT)
@@ -430,4 +430,5 @@ session_free(struct session *s, int wait_ms)
 	else
 		pthread_detach(s->thread);	/* it frees itself when its poll returns */
 	unref(s);
+	return finished;
 }

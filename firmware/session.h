@@ -57,8 +57,9 @@ void session_cancel(struct session *s, const char *why);
 
 /* Waits for the thread (call after its DONE report, or after session_cancel at exit)
  * and frees. wait_ms bounds the wait: a thread still in a long poll is left to finish
- * on its own (it frees itself). NULL accepted. */
-void session_free(struct session *s, int wait_ms);
+ * on its own (it frees itself, and may still call the callback). Returns 1 when the
+ * thread was joined (or s was NULL), 0 when it was left running. */
+int session_free(struct session *s, int wait_ms);
 
 /* The se ID presented to the remote agent: CPLC IC serial (hex) or, without CPLC, the
  * CHUID GUID (hex), else the ATR (hex). out: at least 65 bytes. */

@@ -416,6 +416,83 @@ test_seram_session_cancel(void **state)
 	assert_non_null(strstr(A.r[i].message, "did not finish"));
 }
 
+static int
+has_hook(size_t n, enum agent_hook h)
+{
+	for (size_t k = 0; k < n; k++)
+		if (acts[k].type == AGENT_ACT_HOOK && acts[k].hook == h)
+			return 1;
+	return 0;
+}
+
+/* After Proceed the browser may hold the user's portal session: removing the card
+ * ends it (on_session_end) whatever happened in between — Cancel, a failed update,
+ * a manual re-check — and only once. */
+static void
+test_session_end_hook_after_proceed(void **state)
+{
+	struct card_identity id = card(9);
+	struct agent_event e;
+	static struct cms_result res;
+	size_t n;
+	int i = agent_find(&A, R0);
+
+	(void)state;
+	for (int flow = 0; flow < 3; flow++) {
+		ev(AGENT_EV_CARD_INSERTED, R0, 0);
+		identity(R0, &id, 0, 0);
+		memset(&res, 0, sizeof(res));
+		res.outcome = CMS_OUT_PENDING;
+		res.n_updates = 1;
+		strcpy(res.seram_url, "https://cms.example/gp/seram");
+		memset(&e, 0, sizeof(e));
+		e.type = AGENT_EV_CHECK_DONE;
+		e.reader = R0;
+		e.check_seq = acts[0].check_seq;
+		e.result = &res;
+		e.session_id = "abc";
+		agent_handle(&A, &e, acts, &changed);
+		prompt_cmd(AGENT_EV_PROCEED, R0, A.r[i].prompt_id, 10);
+		if (flow == 0)
+			prompt_cmd(AGENT_EV_SESSION_CANCEL, R0, NULL, 20);
+		else if (flow == 1)
+			session_ev(AGENT_EV_SESSION_DONE, R0, acts[1].serial, 0, "timeout", NULL);
+		else {
+			session_ev(AGENT_EV_SESSION_DONE, R0, acts[1].serial, 1, NULL, NULL);
+			prompt_cmd(AGENT_EV_MANUAL_CHECK, R0, NULL, 30);
+			done(R0, acts[0].check_seq, CMS_OUT_NONE, 0, 40);
+		}
+		assert_int_not_equal(A.r[i].phase, AGENT_PORTAL);
+		n = ev(AGENT_EV_CARD_REMOVED, R0, 50);
+		assert_true(has_hook(n, AGENT_HOOK_SESSION_END));
+		/* Not twice: the next plain insertion and removal run no hook. */
+		ev(AGENT_EV_CARD_INSERTED, R0, 60);
+		n = ev(AGENT_EV_CARD_REMOVED, R0, 70);
+		assert_false(has_hook(n, AGENT_HOOK_SESSION_END));
+	}
+}
+
+/* pcscd lost with every reader busy: every action fits (none silently dropped). */
+static void
+test_service_down_all_readers_busy(void **state)
+{
+	struct card_identity id = card(10);
+	char name[32];
+	size_t n, cancels = 0;
+
+	(void)state;
+	agent_init(&A, 60);
+	for (int k = 0; k < CONFIG_MAX_READERS; k++) {
+		snprintf(name, sizeof(name), "busy %d", k);
+		ev(AGENT_EV_CARD_INSERTED, name, 0);
+		identity(name, &id, 0, 0);
+	}
+	n = ev(AGENT_EV_SERVICE_DOWN, NULL, 10);
+	for (size_t k = 0; k < n; k++)
+		cancels += acts[k].type == AGENT_ACT_CANCEL_CHECK;
+	assert_int_equal(cancels, CONFIG_MAX_READERS);
+}
+
 int
 main(void)
 {
@@ -429,6 +506,8 @@ main(void)
 		cmocka_unit_test_setup(test_reader_table_full, setup),
 		cmocka_unit_test_setup(test_seram_session, setup),
 		cmocka_unit_test_setup(test_seram_session_cancel, setup),
+		cmocka_unit_test_setup(test_session_end_hook_after_proceed, setup),
+		cmocka_unit_test(test_service_down_all_readers_busy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
