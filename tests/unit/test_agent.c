@@ -310,20 +310,16 @@ session_ev(enum agent_event_type t, const char *reader, unsigned serial, int ok,
 	return agent_handle(&A, &e, acts, &changed);
 }
 
-/* A prompt with a SERAM URL: Proceed starts a session; progress; stop → reinsert. */
+/* Inserts id into reader and answers its check with one pending update and a SERAM
+ * remote agent: the reader is then at a prompt whose Proceed starts a session. */
 static void
-test_seram_session(void **state)
+seram_prompt(const char *reader, const struct card_identity *id)
 {
-	struct card_identity id = card(7);
 	struct agent_event e;
 	static struct cms_result res;
-	unsigned serial;
-	size_t n;
-	int i = agent_find(&A, R0);
 
-	(void)state;
-	ev(AGENT_EV_CARD_INSERTED, R0, 0);
-	identity(R0, &id, 0, 0);
+	ev(AGENT_EV_CARD_INSERTED, reader, 0);
+	identity(reader, id, 0, 0);
 	memset(&res, 0, sizeof(res));
 	res.outcome = CMS_OUT_PENDING;
 	res.n_updates = 1;
@@ -331,11 +327,24 @@ test_seram_session(void **state)
 	strcpy(res.seram_url, "https://cms.example/gp/seram");
 	memset(&e, 0, sizeof(e));
 	e.type = AGENT_EV_CHECK_DONE;
-	e.reader = R0;
+	e.reader = reader;
 	e.check_seq = acts[0].check_seq;
 	e.result = &res;
 	e.session_id = "0123456789abcdef0123456789abcdef";
 	agent_handle(&A, &e, acts, &changed);
+}
+
+/* A prompt with a SERAM URL: Proceed starts a session; progress; stop → reinsert. */
+static void
+test_seram_session(void **state)
+{
+	struct card_identity id = card(7);
+	unsigned serial;
+	size_t n;
+	int i = agent_find(&A, R0);
+
+	(void)state;
+	seram_prompt(R0, &id);
 	assert_string_equal(A.r[i].session_id, "0123456789abcdef0123456789abcdef");
 	n = prompt_cmd(AGENT_EV_PROCEED, R0, A.r[i].prompt_id, 10);
 	assert_int_equal(n, 2);
@@ -365,27 +374,13 @@ static void
 test_seram_session_cancel(void **state)
 {
 	struct card_identity id = card(8);
-	struct agent_event e;
-	static struct cms_result res;
 	unsigned serial;
 	size_t n;
 	int i = agent_find(&A, R0);
 
 	(void)state;
 	for (int round = 0; round < 2; round++) {
-		ev(AGENT_EV_CARD_INSERTED, R0, 0);
-		identity(R0, &id, 0, 0);
-		memset(&res, 0, sizeof(res));
-		res.outcome = CMS_OUT_PENDING;
-		res.n_updates = 1;
-		strcpy(res.seram_url, "https://cms.example/gp/seram");
-		memset(&e, 0, sizeof(e));
-		e.type = AGENT_EV_CHECK_DONE;
-		e.reader = R0;
-		e.check_seq = acts[0].check_seq;
-		e.result = &res;
-		e.session_id = "abc";
-		agent_handle(&A, &e, acts, &changed);
+		seram_prompt(R0, &id);
 		prompt_cmd(AGENT_EV_PROCEED, R0, A.r[i].prompt_id, 10);
 		serial = acts[1].serial;
 		if (round == 0) {
@@ -405,10 +400,7 @@ test_seram_session_cancel(void **state)
 		assert_false(changed);
 	}
 	/* A failed session says why. */
-	ev(AGENT_EV_CARD_INSERTED, R0, 0);
-	identity(R0, &id, 0, 0);
-	e.check_seq = acts[0].check_seq;
-	agent_handle(&A, &e, acts, &changed);
+	seram_prompt(R0, &id);
 	prompt_cmd(AGENT_EV_PROCEED, R0, A.r[i].prompt_id, 10);
 	session_ev(AGENT_EV_SESSION_DONE, R0, acts[1].serial, 0, "timeout", NULL);
 	assert_int_equal(A.r[i].phase, AGENT_CHECK_FAILED);
@@ -432,26 +424,12 @@ static void
 test_session_end_hook_after_proceed(void **state)
 {
 	struct card_identity id = card(9);
-	struct agent_event e;
-	static struct cms_result res;
 	size_t n;
 	int i = agent_find(&A, R0);
 
 	(void)state;
 	for (int flow = 0; flow < 3; flow++) {
-		ev(AGENT_EV_CARD_INSERTED, R0, 0);
-		identity(R0, &id, 0, 0);
-		memset(&res, 0, sizeof(res));
-		res.outcome = CMS_OUT_PENDING;
-		res.n_updates = 1;
-		strcpy(res.seram_url, "https://cms.example/gp/seram");
-		memset(&e, 0, sizeof(e));
-		e.type = AGENT_EV_CHECK_DONE;
-		e.reader = R0;
-		e.check_seq = acts[0].check_seq;
-		e.result = &res;
-		e.session_id = "abc";
-		agent_handle(&A, &e, acts, &changed);
+		seram_prompt(R0, &id);
 		prompt_cmd(AGENT_EV_PROCEED, R0, A.r[i].prompt_id, 10);
 		if (flow == 0)
 			prompt_cmd(AGENT_EV_SESSION_CANCEL, R0, NULL, 20);
