@@ -40,7 +40,7 @@ WERROR    ?= -Werror
 WARN      := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
              -Wpointer-arith -Wcast-qual -Wsign-compare $(WERROR)
 CFLAGS    ?= -O2 -g
-override CPPFLAGS += -D_GNU_SOURCE -I$(BUILD) -Ifirmware -Idrivers -Iweb \
+override CPPFLAGS += -D_GNU_SOURCE -I$(BUILD) -I. -Ifirmware \
              $(shell $(PKG_CONFIG) --cflags libpcsclite libmicrohttpd json-c $(ADMIN_PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
 LDLIBS    += $(shell $(PKG_CONFIG) --libs libpcsclite libmicrohttpd json-c $(ADMIN_PKGS) 2>/dev/null) \
@@ -49,14 +49,13 @@ LDFLAGS   += $(SANFLAGS)
 
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-CORE_SRCS := $(wildcard firmware/*.c drivers/*.c web/*.c)
+CORE_SRCS := $(wildcard firmware/*.c firmware/*/*.c drivers/*.c web/*.c web/*/*.c)
 CORE_SRCS := $(filter-out firmware/main.c,$(CORE_SRCS))
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/assets.o $(BUILD)/admin_assets.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 # What only the remote administration uses (and the unit tests of it): left out with
 # ADMIN off. metrics.c only feeds the admin dashboard and GET /metrics.
-ADMIN_SRCS := $(wildcard web/admin*.c) web/auth.c firmware/settings.c firmware/audit.c \
-              firmware/metrics.c
+ADMIN_SRCS := $(wildcard web/admin/*.c) firmware/core/metrics.c
 ADMIN_UNITS := tests/unit/test_auth.c tests/unit/test_settings.c tests/unit/test_audit.c \
               tests/unit/test_metrics.c
 ifeq ($(ADMIN),n)
@@ -64,8 +63,8 @@ CORE_OBJS := $(filter-out $(ADMIN_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/admin_assets.o
 UNIT_SRCS := $(filter-out $(ADMIN_UNITS),$(UNIT_SRCS))
 endif
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-ASSETS    := $(sort $(wildcard web/kiosk/*))
-ADMIN_ASSETS := $(sort $(wildcard web/admin/*))
+ASSETS    := $(sort $(wildcard web/kiosk/page/*))
+ADMIN_ASSETS := $(sort $(wildcard web/admin/page/*))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_SECONDS ?= 20
 

@@ -7,10 +7,10 @@
 
 #include <winscard.h>
 
-#include "apdu.h"
-#include "card_session.h"
-#include "log.h"
-#include "pcsc.h"
+#include "core/apdu.h"
+#include "drivers/card_session.h"
+#include "base/log.h"
+#include "drivers/pcsc.h"
 
 struct card_session {
 	SCARDCONTEXT		 ctx;

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "card_id.h"
+#include "core/card_id.h"
 
 struct card_session;
 

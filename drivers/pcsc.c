@@ -14,9 +14,9 @@
 #include <winscard.h>
 
 #include "autoconf.h"
-#include "log.h"
-#include "card_id.h"
-#include "pcsc.h"
+#include "base/log.h"
+#include "core/card_id.h"
+#include "drivers/pcsc.h"
 
 #define PNP_READER		"\\\\?PnP?\\Notification"
 #define BACKOFF_MIN_MS		250

@@ -4,7 +4,7 @@
 #ifndef CARDUPD_PCSC_H
 #define CARDUPD_PCSC_H
 
-#include "card_id.h"
+#include "core/card_id.h"
 
 #define PCSC_READER_NAME_MAX	128
 

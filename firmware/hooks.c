@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "hooks.h"
-#include "log.h"
+#include "base/log.h"
 
 extern char **environ;
 

@@ -16,24 +16,24 @@
 
 #include "autoconf.h"
 #ifdef CONFIG_ADMIN
-#include "admin.h"
+#include "web/admin/admin.h"
 #endif
-#include "agent.h"
-#include "checker.h"
-#include "clock.h"
-#include "config.h"
+#include "core/agent.h"
+#include "cms/checker.h"
+#include "base/clock.h"
+#include "core/config.h"
 #include "evq.h"
 #include "hooks.h"
-#include "log.h"
+#include "base/log.h"
 #ifdef CONFIG_ADMIN
-#include "metrics.h"
+#include "core/metrics.h"
 #endif
-#include "pcsc.h"
-#include "seram.h"
-#include "server.h"
-#include "session.h"
+#include "drivers/pcsc.h"
+#include "core/seram.h"
+#include "web/kiosk/kiosk.h"
+#include "cms/session.h"
 #include "state.h"
-#include "trust.h"
+#include "cms/trust.h"
 #include "version.h"
 
 enum ev_kind { EV_PCSC, EV_CHECK, EV_WEB, EV_SESSION, EV_ADMIN };

@@ -7,7 +7,7 @@
 
 #include "autoconf.h"
 #ifdef CONFIG_ADMIN
-#include "admin.h"
+#include "web/admin/admin.h"
 #endif
 #include "state.h"
 

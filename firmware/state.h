@@ -5,9 +5,9 @@
 #define CARDUPD_STATE_H
 
 #include <stdint.h>
-#include "agent.h"
-#include "config.h"
-#include "server.h"
+#include "core/agent.h"
+#include "core/config.h"
+#include "web/kiosk/kiosk.h"
 
 /* Builds a snapshot (caller owns it; hand it to web_publish). now_ms is monotonic,
  * for the prompts' remaining seconds. kiosk_origin ("http://127.0.0.1:8080") is the

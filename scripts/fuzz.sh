@@ -6,11 +6,11 @@ set -eu
 out=$1; secs=$2; shift 2
 CC=clang
 FLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE"
-INC="-I$(dirname "$out") -Ifirmware -Idrivers -Iweb $(pkg-config --cflags libpcsclite libmicrohttpd json-c gnutls)"
+INC="-I$(dirname "$out") -I. -Ifirmware $(pkg-config --cflags libpcsclite libmicrohttpd json-c gnutls)"
 LIBS="$(pkg-config --libs libpcsclite libmicrohttpd json-c gnutls) -lbearssl -linih -lcrypt -lpthread"
 mkdir -p "$out/obj"
 objs=""
-for src in firmware/*.c drivers/*.c web/*.c; do
+for src in firmware/*.c firmware/*/*.c drivers/*.c web/*.c web/*/*.c; do
 	[ "$src" = firmware/main.c ] && continue
 	o="$out/obj/$(echo "$src" | tr / _).o"
 	$CC $FLAGS $INC -c -o "$o" "$src"

@@ -18,7 +18,7 @@
 #include <json-c/json.h>
 
 #include "autoconf.h"
-#include "config.h"
+#include "core/config.h"
 
 #define RESP_MAX	(256 * 1024)
 

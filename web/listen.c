@@ -3,8 +3,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "config.h"
-#include "listen.h"
+#include "core/config.h"
+#include "web/listen.h"
 
 /* see listen.h */
 int

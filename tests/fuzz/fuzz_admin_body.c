@@ -17,9 +17,9 @@
 #include <ini.h>
 #include <json-c/json.h>
 
-#include "admin.h"
-#include "auth.h"
-#include "settings.h"
+#include "web/admin/admin.h"
+#include "web/admin/auth.h"
+#include "web/admin/settings.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,7 +29,7 @@ static const char *const types[8] = {
 	"application/jsonp",
 };
 
-/* What post_settings accepts (web/admin.c skeys). */
+/* What post_settings accepts (web/admin/admin.c skeys). */
 static const char *const skeys[][2] = {
 	{ "device", "id" }, { "cms", "url" }, { "cms", "trust_anchors" },
 	{ "cms", "portal_origins" }, { "cms", "timeout_ms" }, { "cms", "retries" },

@@ -15,11 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
+#include "web/admin/auth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define TOKENS_FILE_MAX	(16 * 1024)	/* as web/admin.c */
+#define TOKENS_FILE_MAX	(16 * 1024)	/* as web/admin/admin.c */
 #define PW		"correct horse battery"
 #define CODE		"7KQM-2XHD-R9VA"
 

@@ -4,16 +4,16 @@
  * Seeds: tests/fuzz/seeds/fuzz_card_id/ (the test vectors, and whole card sessions).
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Idrivers -Ibuild \
- *       drivers/tlv.c drivers/card_id.c drivers/apdu.c tests/fuzz/fuzz_card_id.c
+ *       firmware/core/tlv.c firmware/core/card_id.c firmware/core/apdu.c tests/fuzz/fuzz_card_id.c
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tlv.h"
-#include "apdu.h"
-#include "card_id.h"
+#include "core/tlv.h"
+#include "core/apdu.h"
+#include "core/card_id.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

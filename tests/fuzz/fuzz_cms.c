@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "autoconf.h"
-#include "cms.h"
+#include "core/cms.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,14 +1,14 @@
 /* fuzz_http.c — libFuzzer target for http.c: the response parser (with the first input
  * byte choosing eof and max_body), the URL parser and Retry-After on the same bytes.
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ibuild -Ifirmware \
- *       tests/fuzz/fuzz_http.c firmware/http.c -o build/fuzz_http
+ *       tests/fuzz/fuzz_http.c firmware/core/http.c -o build/fuzz_http
  *   build/fuzz_http -dict=... tests/vectors (seeds: any file works as a corpus) */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "autoconf.h"
-#include "http.h"
+#include "core/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -17,13 +17,13 @@
 
 #include <ini.h>
 
-#include "settings.h"
+#include "web/admin/settings.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define NCH_MAX	4
 
-/* What the admin page can change (web/admin.c skeys), and the password hash. */
+/* What the admin page can change (web/admin/admin.c skeys), and the password hash. */
 static const char *const keys[][2] = {
 	{ "device", "id" }, { "cms", "url" }, { "cms", "trust_anchors" },
 	{ "cms", "portal_origins" }, { "cms", "timeout_ms" }, { "cms", "retries" },

@@ -15,8 +15,8 @@
 
 #include <json-c/json.h>
 
-#include "admin_tls.h"
-#include "trust.h"
+#include "web/admin/admin_tls.h"
+#include "cms/trust.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -258,7 +258,7 @@ def test_kept_connection_dies_on_reuse(make_daemon, pcscd, cards, cms):
     assert "failed" not in d.log()
 
 
-# ---- recheck window and circuit breaker (firmware/breaker.c, used by checker.c) --------
+# ---- recheck window and circuit breaker (firmware/core/breaker.c, used by checker.c) --------
 
 def _breaker_wired():
     if os.environ.get("CARDUPD_BREAKER_WIRED"):

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "agent.h"
+#include "core/agent.h"
 
 #define R0 "Virtual PCD 00 00"
 #define R1 "Virtual PCD 00 01"

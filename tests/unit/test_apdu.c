@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "apdu.h"
+#include "core/apdu.h"
 
 #define XFAIL	NULL		/* reply: transport failure */
 

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "audit.h"
+#include "web/admin/audit.h"
 
 static char dir[] = "/tmp/cardupd-test-audit-XXXXXX";
 

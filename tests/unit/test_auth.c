@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "auth.h"
+#include "web/admin/auth.h"
 
 static void
 test_ct_equal(void **state)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "breaker.h"
+#include "core/breaker.h"
 
 static const struct breaker_cfg cfg3 = { 3, 1000, 16000, 30000, 3600 };
 

@@ -14,8 +14,8 @@
 #include <winscard.h>
 
 #include "autoconf.h"
-#include "card_id.h"
-#include "pcsc.h"
+#include "core/card_id.h"
+#include "drivers/pcsc.h"
 
 #include "vectors.h"
 

@@ -10,7 +10,7 @@
 
 #include <json-c/json.h>
 
-#include "cms.h"
+#include "core/cms.h"
 
 static struct cms_origins origins;
 

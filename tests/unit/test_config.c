@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "config.h"
+#include "core/config.h"
 
 #define BASE "[cms]\nurl = https://cms.example.org/api\ntrust_anchors = /etc/ca.pem\n" \
 	"portal_origins = https://portal.example.org https://cms.example.org:8443/\n"

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "autoconf.h"
-#include "http.h"
+#include "core/http.h"
 
 #ifndef VECTORS_DIR
 #define VECTORS_DIR "tests/vectors"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "metrics.h"
+#include "core/metrics.h"
 
 static void
 check(struct metrics *m, enum cms_outcome o, const char *code, int http, int resumed,

@@ -10,7 +10,7 @@
 
 #include <json-c/json.h>
 
-#include "seram.h"
+#include "core/seram.h"
 
 static struct seram_order order;
 

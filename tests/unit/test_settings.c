@@ -16,8 +16,8 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "config.h"
-#include "settings.h"
+#include "core/config.h"
+#include "web/admin/settings.h"
 
 #define BASE "; kiosk 17, hall B\n[cms]\nurl = https://cms.example.org/api\n" \
 	"trust_anchors = /etc/ca.pem ; pinned\n" \

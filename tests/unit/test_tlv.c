@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "tlv.h"
+#include "core/tlv.h"
 
 #include "vectors.h"
 

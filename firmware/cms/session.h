@@ -1,0 +1,68 @@
+/* session.h — one card update session: cardupd as the GlobalPlatform SERAM local agent
+ * (SPEC §7). A thread runs the handshake and the polling loop against the remote agent
+ * with the CMS client's trust, executes its orders on the card in one reader, and
+ * reports progress and the outcome through a callback. The main loop owns the handle. */
+#ifndef CARDUPD_SESSION_H
+#define CARDUPD_SESSION_H
+
+#include "core/card_id.h"
+#include "core/cms.h"
+#include "core/config.h"
+#include "drivers/pcsc.h"
+
+#define SESSION_ID_LEN		32
+#define SESSION_RESPONSE_TIMEOUT_MS	40000	/* the binding: 40 s per response */
+#define SESSION_RECONNECT_S	300		/* the binding: retry for 5 minutes */
+
+enum session_ev_type {
+	SESSION_EV_PROGRESS,	/* text: a notificationCommand, or our own step */
+	SESSION_EV_DONE,	/* ok: ramStopCommand received; else code/text say why */
+};
+
+struct session_report {
+	enum session_ev_type	type;
+	int			reader_idx;
+	unsigned		serial;		/* which session of this reader */
+	int			ok;
+	char			code[CMS_CODE_MAX];	/* DONE && !ok */
+	char			text[200];
+	int			apdus;		/* DONE: APDUs sent to the card */
+	long			duration_ms;	/* DONE */
+};
+
+/* Called on the session thread; copy what you need. */
+typedef void (*session_cb)(void *arg, const struct session_report *rep);
+
+struct session_params {
+	int			reader_idx;
+	unsigned		serial;
+	char			reader[PCSC_READER_NAME_MAX];
+	struct card_identity	id;		/* the card the user pressed Proceed with */
+	char			seram_url[CMS_URL_MAX];	/* ".../gp/seram" */
+	char			session_id[SESSION_ID_LEN + 1];
+	int			max_s;		/* whole session cap */
+};
+
+struct session;
+
+/* Starts the session thread. cfg gives the trust anchors and client credentials (the
+ * same as the CMS check). Returns NULL with err on failure to start. */
+struct session *session_start(const struct session_params *p, const struct cfg *cfg,
+    session_cb cb, void *arg, char *err, size_t errlen);
+
+/* Asks the session to end (card removed, Cancel, shutdown): nothing more is sent to
+ * the card, the remote agent is told if it can be, and a DONE report follows. Returns
+ * at once. */
+void session_cancel(struct session *s, const char *why);
+
+/* Waits for the thread (call after its DONE report, or after session_cancel at exit)
+ * and frees. wait_ms bounds the wait: a thread still in a long poll is left to finish
+ * on its own (it frees itself, and may still call the callback). Returns 1 when the
+ * thread was joined (or s was NULL), 0 when it was left running. */
+int session_free(struct session *s, int wait_ms);
+
+/* The se ID presented to the remote agent: CPLC IC serial (hex) or, without CPLC, the
+ * CHUID GUID (hex), else the ATR (hex). out: at least 65 bytes. */
+void session_se_id(const struct card_identity *id, char *out, size_t outlen);
+
+#endif

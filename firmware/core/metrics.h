@@ -1,0 +1,64 @@
+/* metrics.h — counters and the recent checks for the admin dashboard and GET /metrics
+ * (Prometheus text format). Pure and owned by the main loop: it records, then renders
+ * text that goes into the published admin snapshot. */
+#ifndef CARDUPD_METRICS_H
+#define CARDUPD_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/agent.h"
+#include "core/cms.h"
+#include "drivers/pcsc.h"
+
+#define METRICS_CODES	24	/* distinct result labels; more go to "other" */
+#define METRICS_RECENT	20
+#define METRICS_BUCKETS	9
+
+/* Upper bounds of the check latency histogram, in ms (+Inf is implicit). */
+extern const long metrics_bucket_ms[METRICS_BUCKETS];
+
+struct metrics_check {
+	int64_t	when;				/* unix time */
+	char	reader[PCSC_READER_NAME_MAX];
+	char	trigger[12];
+	char	result[CMS_CODE_MAX];		/* "none", "pending" or a failure code */
+	long	latency_ms;
+	int	http_status;
+};
+
+struct metrics {
+	struct {
+		char		code[CMS_CODE_MAX];
+		unsigned long	n;
+	}			by_result[METRICS_CODES];
+	size_t			n_codes;
+	unsigned long		other;
+	unsigned long		bucket[METRICS_BUCKETS];	/* not cumulative */
+	unsigned long		lat_count;
+	double			lat_sum_s;
+	unsigned long		pcscd_reconnects, tls_full, tls_resumed;
+	struct metrics_check	recent[METRICS_RECENT];	/* ring */
+	size_t			recent_next, recent_n;
+};
+
+void metrics_init(struct metrics *m);
+
+/* The result label of a check: "none", "pending" or the failure code. */
+const char *metrics_result_label(const struct cms_result *res);
+
+/* Records one finished check at wall time now. A check that got an HTTP answer
+ * counts one TLS handshake, full or resumed (res->resumed). */
+void metrics_record_check(struct metrics *m, const char *reader, const char *trigger,
+    const struct cms_result *res, long latency_ms, int64_t now);
+
+/* Counts a reconnection to pcscd (not the first connection). */
+void metrics_pcscd_reconnect(struct metrics *m);
+
+/* The i-th most recent check (0 = newest), or NULL. */
+const struct metrics_check *metrics_recent(const struct metrics *m, size_t i);
+
+/* Prometheus text exposition of m and the agent's counters. Returns malloc'd text
+ * (caller frees) or NULL on allocation failure. */
+char *metrics_render(const struct metrics *m, const struct agent_counters *ac);
+
+#endif

@@ -1,0 +1,105 @@
+/* admin.h — the remote administration listener (SPEC §6): HTTPS (libmicrohttpd with
+ * GnuTLS) on admin.listen, the admin pages from web/admin/, the JSON API under
+ * /api/v1/admin/ and GET /metrics. Like the kiosk server, handlers never touch the
+ * agent: they read the snapshot the main loop publishes and post commands through a
+ * callback. What the admin listener owns itself (sessions, lock-out, API tokens, the
+ * setup code, the audit log) lives behind its own lock. */
+#ifndef CARDUPD_ADMIN_H
+#define CARDUPD_ADMIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/agent.h"
+#include "core/config.h"
+#include "core/metrics.h"
+#include "drivers/pcsc.h"
+
+enum admin_cmd_type {
+	ADMIN_CMD_CHECK,	/* manual check on reader (same as the kiosk's) */
+	ADMIN_CMD_RECONNECT,	/* restart the reader watcher: reconnect to pcscd */
+	ADMIN_CMD_RELOAD,	/* the config file changed: reload it (as SIGHUP) */
+};
+
+struct admin_cmd {
+	enum admin_cmd_type	type;
+	char			reader[PCSC_READER_NAME_MAX];
+	char			source[64];	/* who asked, for the log */
+};
+
+/* Called on the server thread; copies cmd. Returns 0, or -1 when it could not be
+ * queued (the handler answers 503). */
+typedef int (*admin_cmd_cb)(void *arg, const struct admin_cmd *cmd);
+
+/* What the main loop publishes for the admin handlers. Immutable once published. */
+struct admin_snapshot {
+	unsigned long	 seq;
+	char		*status_json;	/* readers, recent checks, CMS, prerequisites */
+	char		*metrics;	/* Prometheus text */
+	struct cfg	 cfg;		/* the running configuration */
+	size_t		 n;
+	struct {
+		char	name[PCSC_READER_NAME_MAX];
+		int	card_present;
+	}		 r[CONFIG_MAX_READERS];
+};
+
+struct admin_server;
+
+/* Starts the listener when cfg->admin_listen is set: creates admin.state_dir (0700),
+ * loads or makes the TLS certificate (logs its SHA-256 fingerprint), loads the API
+ * tokens, opens the audit log, and — when no password is set — makes the one-time
+ * setup code (logged, and returned by admin_setup_code()). cfg_path is the file that
+ * settings changes rewrite. Returns NULL with err on failure; NULL with err = ""
+ * when admin.listen is empty (administration off). */
+struct admin_server *admin_start(const struct cfg *cfg, const char *cfg_path,
+    admin_cmd_cb cb, void *arg, char *err, size_t errlen);
+
+/* Builds a snapshot (caller owns it until admin_publish). Pure: everything comes from
+ * the arguments. pcsc_up: connected to pcscd now. now_ms monotonic, wall unix time. */
+struct admin_snapshot *admin_snapshot_build(const struct agent *a, const struct cfg *cfg,
+    const struct metrics *m, int pcsc_up, int64_t now_ms, long long wall,
+    long long started);
+
+/* Replaces the published snapshot; the server takes ownership. NULL server: the
+ * snapshot is freed. Thread-safe. */
+void admin_publish(struct admin_server *as, struct admin_snapshot *snap);
+
+void admin_snapshot_free(struct admin_snapshot *snap);
+
+/* The configuration was reloaded: take the new password hash (a hash set in the file
+ * ends the setup code). Listener address and certificate changes need a restart. */
+void admin_reconfigure(struct admin_server *as, const struct cfg *cfg);
+
+/* Stops the listener, wipes sessions and keys. NULL is accepted. */
+void admin_stop(struct admin_server *as);
+
+/* Writes an event of the device itself (not of an administrator) to the audit log,
+ * e.g. a card update session and its outcome: source "device", who "cardupd".
+ * Thread-safe; NULL server (admin listener off): nothing. */
+void admin_audit_device(struct admin_server *as, const char *action, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Request bodies are parsed no deeper than this (json-c tokener depth). */
+#define ADMIN_JSON_DEPTH	6
+
+struct json_object;
+
+/* Pure. The JSON object an admin API request body holds: content_type (the
+ * request's Content-Type header, NULL when absent) must start with
+ * "application/json" (a cross-origin page cannot post that without a preflight), and
+ * body[0..len) (need not be NUL-terminated; NULL: no body) must start with a JSON
+ * object nested at most ADMIN_JSON_DEPTH deep (bytes after it are ignored). Returns
+ * it (the caller drops it with json_object_put), or NULL for anything else. */
+struct json_object *admin_parse_body(const char *content_type, const char *body,
+    size_t len);
+
+/* The one-time setup code while no admin password is set ("XXXX-XXXX-XXXX"), else
+ * NULL. The string never changes once made; callable from any thread (the kiosk
+ * page shows it). */
+const char *admin_setup_code(void);
+
+/* SHA-256 fingerprint of the admin listener's certificate ("AB:CD:..."), or NULL
+ * when the listener is off. Never changes once the listener started; any thread. */
+const char *admin_fingerprint(void);
+
+#endif

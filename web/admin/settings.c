@@ -1,0 +1,310 @@
+/* settings.c — see settings.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "web/admin/settings.h"
+
+/* see settings.h */
+int
+settings_value_ok(const char *value, const char **why)
+{
+	size_t n = strlen(value);
+
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			*why = "control characters (line breaks, tabs) are not allowed";
+			return -1;
+		}
+	if (n > 0 && (value[0] == ' ' || value[n - 1] == ' ')) {
+		*why = "leading or trailing spaces are not allowed";
+		return -1;
+	}
+	if (strstr(value, " ;") != NULL || value[0] == ';' || value[0] == '#') {
+		*why = "\" ;\" would start a comment";
+		return -1;
+	}
+	return 0;
+}
+
+/* A growing output string. */
+struct out {
+	char	*p;
+	size_t	 len, cap;
+	int	 oom;
+};
+
+static void
+put(struct out *o, const char *s, size_t n)
+{
+	if (o->oom)
+		return;
+	if (o->len + n + 1 > o->cap) {
+		size_t ncap = o->cap ? o->cap : 1024;
+		char *np;
+
+		while (ncap < o->len + n + 1)
+			ncap *= 2;
+		if ((np = realloc(o->p, ncap)) == NULL) {
+			o->oom = 1;
+			return;
+		}
+		o->p = np;
+		o->cap = ncap;
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+	o->p[o->len] = '\0';
+}
+
+static void
+puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void
+put_kv(struct out *o, const struct settings_change *c)
+{
+	puts_(o, c->key);
+	puts_(o, " = ");
+	puts_(o, c->value);
+	puts_(o, "\n");
+}
+
+/* Trimmed [start, end) of a line. */
+static void
+trim(const char **s, const char **e)
+{
+	while (*s < *e && (**s == ' ' || **s == '\t'))
+		(*s)++;
+	while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r'))
+		(*e)--;
+}
+
+/* Section name of a "[name]" line into sec; 1 when the line is one. */
+static int
+section_line(const char *s, const char *e, char *sec, size_t cap)
+{
+	const char *rb;
+
+	trim(&s, &e);
+	if (s >= e || *s != '[' || (rb = memchr(s, ']', (size_t)(e - s))) == NULL)
+		return 0;
+	s++;
+	e = rb;
+	trim(&s, &e);
+	snprintf(sec, cap, "%.*s", (int)(e - s), s);
+	return 1;
+}
+
+/* Key of a "key = value" / "key: value" line into key; 1 when the line is one. */
+static int
+key_line(const char *s, const char *e, char *key, size_t cap)
+{
+	const char *eq;
+
+	trim(&s, &e);
+	if (s >= e || *s == ';' || *s == '#')
+		return 0;
+	for (eq = s; eq < e && *eq != '=' && *eq != ':'; eq++)
+		;
+	if (eq == e)
+		return 0;
+	e = eq;
+	trim(&s, &e);
+	snprintf(key, cap, "%.*s", (int)(e - s), s);
+	return 1;
+}
+
+/* see settings.h */
+char *
+settings_update_text(const char *text, const struct settings_change *ch, size_t n,
+    const char **why, size_t *bad)
+{
+	struct out o = { 0 };
+	unsigned char *done;
+	char sec[128] = "", key[128];
+	const char *p = text;
+
+	for (size_t i = 0; i < n; i++)
+		if (settings_value_ok(ch[i].value, why) == -1) {
+			*bad = i;
+			return NULL;
+		}
+	if ((done = calloc(n + 1, 1)) == NULL) {
+		*why = "out of memory";
+		*bad = n;
+		return NULL;
+	}
+	for (;;) {
+		const char *eol = strchr(p, '\n');
+		const char *end = eol ? eol : p + strlen(p);
+		char nsec[128];
+		int skip = 0;
+
+		if (*p == '\0' || section_line(p, end, nsec, sizeof(nsec))) {
+			/* Leaving sec: add its keys that were not there. */
+			for (size_t i = 0; i < n; i++)
+				if (!done[i] && strcmp(ch[i].section, sec) == 0 &&
+				    sec[0] != '\0') {
+					if (o.len > 0 && o.p[o.len - 1] != '\n')
+						puts_(&o, "\n");
+					put_kv(&o, &ch[i]);
+					done[i] = 1;
+				}
+			if (*p == '\0')
+				break;
+			snprintf(sec, sizeof(sec), "%s", nsec);
+		} else if (key_line(p, end, key, sizeof(key))) {
+			for (size_t i = 0; i < n; i++)
+				if (strcmp(ch[i].section, sec) == 0 &&
+				    strcmp(ch[i].key, key) == 0) {
+					if (!done[i])
+						put_kv(&o, &ch[i]);
+					done[i] = 1;
+					skip = 1;
+					break;
+				}
+		}
+		if (!skip)
+			put(&o, p, (size_t)(end - p) + (eol ? 1 : 0));
+		p = eol ? eol + 1 : end;
+	}
+	/* Sections that did not exist at all. */
+	for (size_t i = 0; i < n; i++) {
+		if (done[i])
+			continue;
+		if (o.len > 0 && o.p[o.len - 1] != '\n')
+			puts_(&o, "\n");
+		puts_(&o, "\n[");
+		puts_(&o, ch[i].section);
+		puts_(&o, "]\n");
+		for (size_t j = i; j < n; j++)
+			if (!done[j] && strcmp(ch[j].section, ch[i].section) == 0) {
+				put_kv(&o, &ch[j]);
+				done[j] = 1;
+			}
+	}
+	free(done);
+	if (o.oom || o.p == NULL) {
+		free(o.p);
+		*why = "out of memory";
+		*bad = n;
+		return NULL;
+	}
+	return o.p;
+}
+
+/* see settings.h */
+int
+settings_read_file(const char *path, size_t max, char **out, char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	ssize_t r;
+	int fd;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		snprintf(err, errlen, "%s: not a regular file of at most %zu bytes", path, max);
+		close(fd);
+		return -1;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		close(fd);
+		return -1;
+	}
+	while (got < (size_t)st.st_size) {
+		r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = '\0';
+	if (memchr(buf, '\0', got) != NULL) {
+		snprintf(err, errlen, "%s: contains NUL bytes", path);
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	return 0;
+}
+
+/* see settings.h */
+int
+settings_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+    char *err, size_t errlen)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	const char *p = data;
+	struct stat st;
+	size_t off = 0;
+	int fd, dfd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	if (stat(path, &st) == 0)
+		mode = st.st_mode & 07777;
+	/* A leftover from a writer killed half-way is simply replaced. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd == -1) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (fchmod(fd, mode) == -1)
+		goto fail;
+	while (off < len) {
+		ssize_t w = write(fd, p + off, len - off);
+
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto fail;
+		off += (size_t)w;
+	}
+	if (fsync(fd) == -1)
+		goto fail;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1)
+		goto fail;
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		/* The rename is only durable once the directory is on disk too. */
+		if (fsync(dfd) == -1) {
+			snprintf(err, errlen, "%s: fsync of its directory: %s", path,
+			    strerror(errno));
+			close(dfd);
+			return -1;
+		}
+		close(dfd);
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	return -1;
+}
