@@ -69,7 +69,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_SECONDS ?= 20
 
 .PHONY: all fuzz deps defconfig menuconfig olddefconfig savedefconfig clean distclean \
-        test unit integration demo bench check-config-header
+        test unit integration demo bench check-config-header check-layering
 
 all: $(BUILD)/cardupd $(BUILD)/cardupctl
 
@@ -156,6 +156,11 @@ test: deps
 
 deps:
 	@scripts/deps.sh
+
+# The rooms' include rules (docs/architecture.md): a lower floor never includes a higher
+# one, the pure core no edge.
+check-layering:
+	@$(PY) scripts/check-layering.py
 
 # libFuzzer targets, one per parser of untrusted input; each runs FUZZ_SECONDS.
 fuzz: $(BUILD)/autoconf.h $(BUILD)/version.h

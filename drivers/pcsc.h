@@ -5,8 +5,9 @@
 #define CARDUPD_PCSC_H
 
 #include "core/card_id.h"
+#include "core/reader.h"
 
-#define PCSC_READER_NAME_MAX	128
+#define PCSC_READER_NAME_MAX	READER_NAME_MAX
 
 enum pcsc_event_type {
 	PCSC_EV_READER_ADDED,	/* reader appeared (or was present at start) */

@@ -8,12 +8,12 @@
 #include "core/card_id.h"
 #include "core/cms.h"
 #include "core/config.h"
-#include "drivers/pcsc.h"
+#include "core/reader.h"
 
 struct check_job {
 	int			reader_idx;
 	uint32_t		check_seq;
-	char			reader[PCSC_READER_NAME_MAX];
+	char			reader[READER_NAME_MAX];
 	enum cms_trigger	trigger;
 	struct card_identity	id;
 };

@@ -8,7 +8,7 @@
 #include "core/card_id.h"
 #include "core/cms.h"
 #include "core/config.h"
-#include "drivers/pcsc.h"
+#include "core/reader.h"
 
 #define SESSION_ID_LEN		32
 #define SESSION_RESPONSE_TIMEOUT_MS	40000	/* the binding: 40 s per response */
@@ -36,7 +36,7 @@ typedef void (*session_cb)(void *arg, const struct session_report *rep);
 struct session_params {
 	int			reader_idx;
 	unsigned		serial;
-	char			reader[PCSC_READER_NAME_MAX];
+	char			reader[READER_NAME_MAX];
 	struct card_identity	id;		/* the card the user pressed Proceed with */
 	char			seram_url[CMS_URL_MAX];	/* ".../gp/seram" */
 	char			session_id[SESSION_ID_LEN + 1];

@@ -78,7 +78,7 @@ reader_add(struct agent *a, const char *name)
 
 	if (i >= 0)
 		return i;
-	if (strlen(name) >= PCSC_READER_NAME_MAX)
+	if (strlen(name) >= READER_NAME_MAX)
 		return -1;
 	for (i = 0; i < CONFIG_MAX_READERS; i++)
 		if (!a->r[i].used) {

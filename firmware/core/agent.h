@@ -9,7 +9,7 @@
 #include "autoconf.h"
 #include "core/card_id.h"
 #include "core/cms.h"
-#include "drivers/pcsc.h"
+#include "core/reader.h"
 
 #define AGENT_PROMPT_ID_MAX	24
 #define AGENT_MSG_MAX		160
@@ -23,7 +23,7 @@ enum agent_phase {
 
 struct agent_reader {
 	int			used;
-	char			name[PCSC_READER_NAME_MAX];
+	char			name[READER_NAME_MAX];
 	int			card_present;
 	int			id_valid;	/* identity read (possibly ATR only) */
 	struct card_identity	id;

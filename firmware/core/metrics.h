@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include "core/agent.h"
 #include "core/cms.h"
-#include "drivers/pcsc.h"
+#include "core/reader.h"
 
 #define METRICS_CODES	24	/* distinct result labels; more go to "other" */
 #define METRICS_RECENT	20
@@ -19,7 +19,7 @@ extern const long metrics_bucket_ms[METRICS_BUCKETS];
 
 struct metrics_check {
 	int64_t	when;				/* unix time */
-	char	reader[PCSC_READER_NAME_MAX];
+	char	reader[READER_NAME_MAX];
 	char	trigger[12];
 	char	result[CMS_CODE_MAX];		/* "none", "pending" or a failure code */
 	long	latency_ms;

@@ -1145,7 +1145,7 @@ post_check(struct admin_server *as, struct MHD_Connection *conn, struct req *rq,
 {
 	json_object *body = body_json(conn, rq);
 	const char *r = jstr(body, "reader");
-	char name[PCSC_READER_NAME_MAX] = "", want[PCSC_READER_NAME_MAX] = "";
+	char name[READER_NAME_MAX] = "", want[READER_NAME_MAX] = "";
 	const char *reader = NULL;
 	int found = 0, present = 0, with_card = 0;
 

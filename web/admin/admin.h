@@ -12,7 +12,7 @@
 #include "core/agent.h"
 #include "core/config.h"
 #include "core/metrics.h"
-#include "drivers/pcsc.h"
+#include "core/reader.h"
 
 enum admin_cmd_type {
 	ADMIN_CMD_CHECK,	/* manual check on reader (same as the kiosk's) */
@@ -22,7 +22,7 @@ enum admin_cmd_type {
 
 struct admin_cmd {
 	enum admin_cmd_type	type;
-	char			reader[PCSC_READER_NAME_MAX];
+	char			reader[READER_NAME_MAX];
 	char			source[64];	/* who asked, for the log */
 };
 
@@ -38,7 +38,7 @@ struct admin_snapshot {
 	struct cfg	 cfg;		/* the running configuration */
 	size_t		 n;
 	struct {
-		char	name[PCSC_READER_NAME_MAX];
+		char	name[READER_NAME_MAX];
 		int	card_present;
 	}		 r[CONFIG_MAX_READERS];
 };

@@ -7,12 +7,12 @@
 #include <stddef.h>
 #include "autoconf.h"
 #include "core/cms.h"
-#include "drivers/pcsc.h"
+#include "core/reader.h"
 #include "core/agent.h"
 
 /* What a handler may know of one reader beyond the public JSON. */
 struct web_reader_view {
-	char	name[PCSC_READER_NAME_MAX];
+	char	name[READER_NAME_MAX];
 	int	card_present;
 	char	prompt_id[AGENT_PROMPT_ID_MAX];	/* "" when no prompt */
 	char	portal_url[CMS_URL_MAX + 64];	/* for Proceed */
@@ -32,7 +32,7 @@ enum web_cmd_type { WEB_CMD_CHECK, WEB_CMD_PROCEED, WEB_CMD_CLOSE, WEB_CMD_CANCE
 
 struct web_cmd {
 	enum web_cmd_type	type;
-	char			reader[PCSC_READER_NAME_MAX];
+	char			reader[READER_NAME_MAX];
 	char			prompt_id[AGENT_PROMPT_ID_MAX];	/* "" = none given */
 };
 
