@@ -126,6 +126,17 @@ fail:
 	return -1;
 }
 
+/* see file.h */
+char *
+file_read_text(const char *path, size_t max, char *err, size_t errlen)
+{
+	struct file_buf b;
+
+	if (file_read(path, max, FILE_TEXT, &b, err, errlen) == -1)
+		return NULL;
+	return b.p;
+}
+
 /* Copies the directory part of path ("." for a bare name) into dir. */
 static int
 dir_of(const char *path, char *dir, size_t dirlen)

@@ -30,6 +30,11 @@ struct file_buf {
 int file_read(const char *path, size_t max, unsigned flags, struct file_buf *out,
     char *err, size_t errlen);
 
+/* file_read(path, max, FILE_TEXT, ...) for callers that want a C string: returns the
+ * malloc'd text (the caller free()s it; wipes it first if it is a secret), or NULL with
+ * err. */
+char *file_read_text(const char *path, size_t max, char *err, size_t errlen);
+
 /* Frees what file_read() returned (wiping it first when it was a FILE_SECRET read) and
  * zeroes *b. Safe on a zeroed or already freed struct. */
 void file_free(struct file_buf *b);

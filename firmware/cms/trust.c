@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "base/file.h"
 #include "cms/trust.h"
 
 #define TRUST_FILE_MAX	(1024 * 1024)
@@ -82,55 +83,19 @@ gbuf_free(struct gbuf *b)
 	memset(b, 0, sizeof *b);
 }
 
-/* Reads a whole (small) file. */
+/* Reads a whole (small) file: base/file's bounded reader (regular files only, never
+ * blocks on a FIFO); the caller wipes and frees *data. */
 static int
 read_file(const char *path, unsigned char **data, size_t *len, char *err, size_t errlen)
 {
-	struct stat st;
-	unsigned char *p;
-	size_t got = 0;
-	ssize_t r;
-	int fd;
+	struct file_buf b;
 
 	*data = NULL;
 	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+	if (file_read(path, TRUST_FILE_MAX, FILE_SECRET | FILE_NONEMPTY, &b, err, errlen) == -1)
 		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		seterr(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if (st.st_size == 0 || st.st_size > TRUST_FILE_MAX) {
-		seterr(err, errlen, "%s: %s", path, st.st_size == 0 ? "empty file" :
-		    "file larger than 1 MiB");
-		close(fd);
-		return -1;
-	}
-	if ((p = malloc((size_t)st.st_size)) == NULL) {
-		seterr(err, errlen, "%s: out of memory", path);
-		close(fd);
-		return -1;
-	}
-	while (got < (size_t)st.st_size) {
-		r = read(fd, p + got, (size_t)st.st_size - got);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	if (got != (size_t)st.st_size) {
-		seterr(err, errlen, "%s: short read", path);
-		explicit_bzero(p, (size_t)st.st_size);
-		free(p);
-		return -1;
-	}
-	*data = p;
-	*len = got;
+	*data = (unsigned char *)b.p;
+	*len = b.len;
 	return 0;
 }
 

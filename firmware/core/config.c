@@ -14,6 +14,7 @@
 #include <ini.h>
 
 #include "autoconf.h"
+#include "base/file.h"
 #include "core/config.h"
 #include "core/http.h"
 
@@ -451,36 +452,17 @@ cfg_parse_string(const char *name, const char *text, struct cfg *c, char *err,
 int
 cfg_load(const char *path, struct cfg *c, char *err, size_t errlen)
 {
-	FILE *f;
-	char *buf;
-	size_t n;
+	struct file_buf b;
 	int rc;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s\n", path, strerror(errno));
+	if (file_read(path, CFG_FILE_MAX, FILE_TEXT | FILE_SECRET, &b, err, errlen) == -1) {
+		size_t n = strlen(err);
+
+		if (n + 1 < errlen)	/* every message of this module ends in a newline */
+			memcpy(err + n, "\n", 2);
 		return -1;
 	}
-	if ((buf = malloc(CFG_FILE_MAX + 1)) == NULL) {
-		fclose(f);
-		snprintf(err, errlen, "%s: out of memory\n", path);
-		return -1;
-	}
-	n = fread(buf, 1, CFG_FILE_MAX + 1, f);
-	if (ferror(f) || n > CFG_FILE_MAX) {
-		snprintf(err, errlen, "%s: %s\n", path, ferror(f) ? "read error" :
-		    "larger than 64 KiB");
-		fclose(f);
-		free(buf);
-		return -1;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	if (memchr(buf, '\0', n) != NULL) {
-		snprintf(err, errlen, "%s: contains NUL bytes (not a text file)\n", path);
-		free(buf);
-		return -1;
-	}
-	rc = cfg_parse_string(path, buf, c, err, errlen);
-	free(buf);
+	rc = cfg_parse_string(path, b.p, c, err, errlen);
+	file_free(&b);
 	return rc;
 }

@@ -54,7 +54,8 @@ void cfg_defaults(struct cfg *c);
 int cfg_parse_string(const char *name, const char *text, struct cfg *c,
     char *err, size_t errlen);
 
-/* Reads and parses the file at path (at most 64 KiB) like cfg_parse_string. */
+/* Reads (base/file: a regular text file of at most 64 KiB) and parses the file at
+ * path like cfg_parse_string. */
 int cfg_load(const char *path, struct cfg *c, char *err, size_t errlen);
 
 /* Splits "host:port" / "[v6]:port" into a numeric host and port. Returns 0 or -1. */

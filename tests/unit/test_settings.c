@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
+#include "base/file.h"
 #include "core/config.h"
 #include "web/admin/settings.h"
 
@@ -110,19 +111,19 @@ test_write_atomic(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/a.conf", dir);
-	assert_int_equal(settings_write_atomic(path, "one\n", 4, 0640, err, sizeof(err)), 0);
+	assert_int_equal(file_write_atomic(path, "one\n", 4, 0640, err, sizeof(err)), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0640);
 	chmod(path, 0600);
-	assert_int_equal(settings_write_atomic(path, "two\n", 4, 0644, err, sizeof(err)), 0);
+	assert_int_equal(file_write_atomic(path, "two\n", 4, 0644, err, sizeof(err)), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);	/* the old mode is kept */
-	assert_int_equal(settings_read_file(path, 100, &back, err, sizeof(err)), 0);
+	assert_non_null(back = file_read_text(path, 100, err, sizeof(err)));
 	assert_string_equal(back, "two\n");
 	free(back);
-	assert_int_equal(settings_read_file(path, 2, &back, err, sizeof(err)), -1);
+	assert_null(file_read_text(path, 2, err, sizeof(err)));
 	snprintf(path, sizeof(path), "%s/missing/a.conf", dir);
-	assert_int_equal(settings_write_atomic(path, "x", 1, 0600, err, sizeof(err)), -1);
+	assert_int_equal(file_write_atomic(path, "x", 1, 0600, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "missing"));
 }
 
@@ -154,7 +155,7 @@ test_sigkill_never_breaks(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/kill.conf", dir);
-	assert_int_equal(settings_write_atomic(path, va, strlen(va), 0600, err,
+	assert_int_equal(file_write_atomic(path, va, strlen(va), 0600, err,
 	    sizeof(err)), 0);
 	for (int round = 0; round < 100; round++) {
 		unsigned r = 0;
@@ -165,7 +166,7 @@ test_sigkill_never_breaks(void **state)
 			for (unsigned i = 0;; i++) {
 				const char *v = i % 2 ? va : vb;
 
-				if (settings_write_atomic(path, v, strlen(v), 0600, err,
+				if (file_write_atomic(path, v, strlen(v), 0600, err,
 				    sizeof(err)) == -1)
 					_exit(3);
 			}
@@ -175,8 +176,8 @@ test_sigkill_never_breaks(void **state)
 		usleep(200 + r % 8000);	/* 0.2 .. 8.2 ms into the writes */
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		assert_int_equal(settings_read_file(path, 128 * 1024, &back, err,
-		    sizeof(err)), 0);
+		assert_non_null(back = file_read_text(path, 128 * 1024, err,
+		    sizeof(err)));
 		if (strcmp(back, va) == 0)
 			survived_a++;
 		else if (strcmp(back, vb) == 0)

@@ -31,6 +31,7 @@
 #include "autoconf.h"
 #include "cms/https.h"
 #include "web/listen.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "web/admin/settings.h"
 #include "cms/trust.h"
@@ -622,7 +623,7 @@ apply_changes(struct admin_server *as, const struct settings_change *ch, size_t 
 	size_t bad = 0;
 	struct https_client *hc;
 
-	if (settings_read_file(as->cfg_path, CFG_FILE_MAX, &text, err, sizeof(err)) == -1) {
+	if ((text = file_read_text(as->cfg_path, CFG_FILE_MAX, err, sizeof(err))) == NULL) {
 		*general = json_object_new_string(err);
 		return -1;
 	}
@@ -651,7 +652,7 @@ apply_changes(struct admin_server *as, const struct settings_change *ch, size_t 
 		return -1;
 	}
 	https_client_free(hc);
-	if (settings_write_atomic(as->cfg_path, ntext, strlen(ntext), 0600, err,
+	if (file_write_atomic(as->cfg_path, ntext, strlen(ntext), 0600, err,
 	    sizeof(err)) == -1) {
 		*general = json_object_new_string(err);
 		free(ntext);
@@ -1008,7 +1009,7 @@ post_anchors(struct admin_server *as, struct MHD_Connection *conn, struct req *r
 	snprintf(tmp, sizeof(tmp), "%s.upload", path);
 	/* Checked as a file by the same loader the CMS client uses, before anything is
 	 * replaced. */
-	if (settings_write_atomic(tmp, rq->body, rq->len, 0644, err, sizeof(err)) == -1)
+	if (file_write_atomic(tmp, rq->body, rq->len, 0644, err, sizeof(err)) == -1)
 		return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, err);
 	err[0] = '\0';
 	if (trust_pem_read(tmp, &objs, &nobj, err, sizeof(err)) == 0) {
@@ -1031,7 +1032,7 @@ post_anchors(struct admin_server *as, struct MHD_Connection *conn, struct req *r
 			unlink(tmp);
 			/* The checked bytes, saved like the config file (fsync, rename,
 			 * directory fsync). */
-			if (settings_write_atomic(path, rq->body, rq->len, 0644, err,
+			if (file_write_atomic(path, rq->body, rq->len, 0644, err,
 			    sizeof(err)) == -1)
 				return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, err);
 			audit_log(as->audit, time(NULL), rq->source, c->name, "anchors",
@@ -1060,7 +1061,7 @@ save_tokens(struct admin_server *as, char *err, size_t errlen)
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/tokens", as->state_dir);
-	return settings_write_atomic(path, buf, (size_t)n, 0600, err, errlen);
+	return file_write_atomic(path, buf, (size_t)n, 0600, err, errlen);
 }
 
 static enum MHD_Result
@@ -1473,7 +1474,7 @@ load_tokens(struct admin_server *as, char *err, size_t errlen)
 	snprintf(path, sizeof(path), "%s/tokens", as->state_dir);
 	if (access(path, F_OK) == -1)
 		return 0;
-	if (settings_read_file(path, TOKENS_FILE_MAX, &text, err, errlen) == -1)
+	if ((text = file_read_text(path, TOKENS_FILE_MAX, err, errlen)) == NULL)
 		return -1;
 	if (auth_api_tokens_parse(text, &as->tokens) == -1) {
 		snprintf(err, errlen, "%s: malformed (no API token will work until it is "

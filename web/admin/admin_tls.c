@@ -12,6 +12,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "base/file.h"
 #include "web/admin/admin_tls.h"
 #include "web/admin/settings.h"
 
@@ -152,9 +153,9 @@ admin_tls_load(const struct cfg *c, struct admin_tls *t, char *err, size_t errle
 			if (make_self_signed(c, &t->cert_pem, &t->key_pem, err, errlen) == -1)
 				return -1;
 			/* key first: a certificate on disk always has its key */
-			if (settings_write_atomic(kpath, t->key_pem, strlen(t->key_pem), 0600,
+			if (file_write_atomic(kpath, t->key_pem, strlen(t->key_pem), 0600,
 			    e2, sizeof(e2)) == -1 ||
-			    settings_write_atomic(cpath, t->cert_pem, strlen(t->cert_pem), 0644,
+			    file_write_atomic(cpath, t->cert_pem, strlen(t->cert_pem), 0644,
 			    e2, sizeof(e2)) == -1) {
 				snprintf(err, errlen, "saving the self-signed certificate: %s", e2);
 				admin_tls_free(t);
@@ -163,8 +164,8 @@ admin_tls_load(const struct cfg *c, struct admin_tls *t, char *err, size_t errle
 			goto done;
 		}
 	}
-	if (settings_read_file(cpath, PEM_MAX, &t->cert_pem, err, errlen) == -1 ||
-	    settings_read_file(kpath, PEM_MAX, &t->key_pem, err, errlen) == -1) {
+	if ((t->cert_pem = file_read_text(cpath, PEM_MAX, err, errlen)) == NULL ||
+	    (t->key_pem = file_read_text(kpath, PEM_MAX, err, errlen)) == NULL) {
 		admin_tls_free(t);
 		return -1;
 	}
@@ -199,8 +200,8 @@ admin_anchors_describe(const char *path, long long now, char *err, size_t errlen
 	json_object *arr;
 	int rc;
 
-	/* PEM only (settings_read_file refuses the NUL bytes of DER). */
-	if (settings_read_file(path, PEM_MAX, &text, err, errlen) == -1)
+	/* PEM only (file_read_text refuses the NUL bytes of DER). */
+	if ((text = file_read_text(path, PEM_MAX, err, errlen)) == NULL)
 		return NULL;
 	d.data = (unsigned char *)text;
 	d.size = (unsigned)strlen(text);

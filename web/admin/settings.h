@@ -1,7 +1,7 @@
 /* settings.h — changing the configuration file from the admin page: the new text is
  * made from the old one with only the changed keys rewritten (comments, order and
- * other keys kept), and written atomically (temporary file, fsync, rename, directory
- * fsync): a crash or SIGKILL at any instant leaves the old file or the new one, whole. */
+ * other keys kept); the caller writes it with base/file's file_write_atomic (a crash or
+ * SIGKILL at any instant leaves the old file or the new one, whole). */
 #ifndef CARDUPD_SETTINGS_H
 #define CARDUPD_SETTINGS_H
 
@@ -26,17 +26,5 @@ int settings_value_ok(const char *value, const char **why);
  * change, or n for out of memory). */
 char *settings_update_text(const char *text, const struct settings_change *ch,
     size_t n, const char **why, size_t *bad);
-
-/* Reads a whole file of at most max bytes into a malloc'd NUL-terminated string.
- * Returns 0 or -1 with err. */
-int settings_read_file(const char *path, size_t max, char **out, char *err,
-    size_t errlen);
-
-/* Replaces path with data atomically (see above) through "<path>.tmp". The new file
- * keeps the old one's mode (or gets mode when there was none). Not for concurrent
- * writers of the same path (callers serialise). Returns 0, or -1 with err; on
- * failure path is untouched. */
-int settings_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-    char *err, size_t errlen);
 
 #endif
