@@ -14,6 +14,7 @@
 #include <winscard.h>
 
 #include "autoconf.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "core/card_id.h"
 #include "drivers/pcsc.h"
@@ -132,27 +133,6 @@ job_unref_locked(struct read_job *j)
 		return;
 	}
 	pthread_mutex_unlock(&h->lock);
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-deadline_in(struct timespec *ts, unsigned int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
 }
 
 /* ---- events ----------------------------------------------------------------------- */
@@ -381,7 +361,7 @@ read_main(void *arg)
 		}
 		if (j->collected || j->orphan || h->stopping)
 			break;
-		deadline_in(&ts, WAKE_RETRY_MS);
+		clock_mono_in(&ts, WAKE_RETRY_MS);
 		(void)pthread_cond_timedwait(&h->cond, &h->lock, &ts);
 	}
 	job_unref_locked(j);
@@ -426,7 +406,7 @@ start_read(struct pcsc_watcher *w, struct reader *r)
 	r->job = j;
 	r->post_result = 1;
 	r->read_pending = 0;
-	r->read_deadline = mono_ms() + CONFIG_PCSC_READ_TIMEOUT_MS;
+	r->read_deadline = clock_mono_ms() + CONFIG_PCSC_READ_TIMEOUT_MS;
 	return 0;
 }
 
@@ -524,7 +504,7 @@ static DWORD
 expire_reads(struct pcsc_watcher *w)
 {
 	struct reader	*r;
-	int64_t		 now = mono_ms(), left, min = -1;
+	int64_t		 now = clock_mono_ms(), left, min = -1;
 	size_t		 i;
 
 	for (i = 0; i < w->n; i++) {
@@ -567,7 +547,7 @@ nap(struct pcsc_watcher *w, unsigned int ms)
 	struct timespec	ts;
 	int		s;
 
-	deadline_in(&ts, ms);
+	clock_mono_in(&ts, ms);
 	pthread_mutex_lock(&w->hub->lock);
 	while (!w->hub->stopping &&
 	    pthread_cond_timedwait(&w->hub->cond, &w->hub->lock, &ts) != ETIMEDOUT)
@@ -927,7 +907,6 @@ pcsc_start(const char *reader_glob, pcsc_event_cb cb, void *arg)
 {
 	struct pcsc_watcher	*w;
 	struct hub		*h;
-	pthread_condattr_t	 ca;
 	int			 e;
 
 	if (reader_glob == NULL)
@@ -943,10 +922,7 @@ pcsc_start(const char *reader_glob, pcsc_event_cb cb, void *arg)
 		return NULL;
 	}
 	pthread_mutex_init(&h->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&h->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	clock_cond_init(&h->cond);
 	h->refs = 1;			/* the watcher's, dropped by pcsc_stop() */
 
 	w->hub = h;
@@ -991,7 +967,7 @@ pcsc_stop(struct pcsc_watcher *w)
 		}
 		if (h->exited)
 			break;
-		deadline_in(&ts, WAKE_RETRY_MS);
+		clock_mono_in(&ts, WAKE_RETRY_MS);
 		(void)pthread_cond_timedwait(&h->cond, &h->lock, &ts);
 	}
 	pthread_mutex_unlock(&h->lock);

@@ -25,6 +25,7 @@
 
 #include "autoconf.h"
 #include "version.h"
+#include "base/clock.h"
 #include "cms/https.h"
 
 /* Response buffer: the header block plus the largest body we accept. Chunk framing is
@@ -87,7 +88,7 @@ struct https_client {
 	/* keep-alive: the idle connection (its TLS state is cc/iobuf above), -1 if none */
 	int			 ka_fd;
 	char			 ka_key[HTTP_HOST_MAX + 8];
-	long long		 ka_idle_since;	/* now_ms() when its last response ended */
+	long long		 ka_idle_since;	/* clock_mono_ms() when its last response ended */
 	unsigned		 ka_uses;	/* requests it carried */
 
 	uint8_t			 rbuf[HTTPS_RBUF_SIZE];
@@ -144,19 +145,10 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 remaining_ms(long long deadline)
 {
-	long long r = deadline - now_ms();
+	long long r = deadline - clock_mono_ms();
 
 	if (r <= 0)
 		return 0;
@@ -738,7 +730,6 @@ resolve(const struct http_url *u, long long deadline, struct addrinfo **out,
 {
 	struct addrinfo hints;
 	struct dnsreq *r;
-	pthread_condattr_t ca;
 	pthread_attr_t ta;
 	pthread_t tid;
 	struct timespec ts;
@@ -760,10 +751,7 @@ resolve(const struct http_url *u, long long deadline, struct addrinfo **out,
 	(void)snprintf(r->host, sizeof r->host, "%s", u->host);
 	(void)snprintf(r->port, sizeof r->port, "%s", u->port);
 	pthread_mutex_init(&r->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&r->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	clock_cond_init(&r->cv);
 	pthread_attr_init(&ta);
 	pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
 	rc = pthread_create(&tid, &ta, dns_thread, r);
@@ -776,7 +764,7 @@ resolve(const struct http_url *u, long long deadline, struct addrinfo **out,
 		return -1;
 	}
 
-	/* the deadline is in now_ms() terms, which are CLOCK_MONOTONIC */
+	/* the deadline is in clock_mono_ms() terms, which are CLOCK_MONOTONIC */
 	ts.tv_sec = deadline / 1000;
 	ts.tv_nsec = (long)(deadline % 1000) * 1000000;
 	pthread_mutex_lock(&r->mu);
@@ -835,7 +823,7 @@ connect_any(const struct http_url *u, struct addrinfo *list, long long deadline,
 	for (ai = list; ai != NULL; ai = ai->ai_next, n--) {
 		if ((left = remaining_ms(deadline)) == 0)
 			break;
-		slice_end = now_ms() + left / n;
+		slice_end = clock_mono_ms() + left / n;
 		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
 			continue;
 		addr_str(ai, addr, sizeof addr);
@@ -925,8 +913,8 @@ pump(struct conn *cn, unsigned want)
 				cn->wdead = 1;
 				if (want == 0 || !(st & BR_SSL_RECVREC))
 					return PUMP_IO;
-				if (cn->deadline > now_ms() + HTTPS_CLOSE_MS)
-					cn->deadline = now_ms() + HTTPS_CLOSE_MS;
+				if (cn->deadline > clock_mono_ms() + HTTPS_CLOSE_MS)
+					cn->deadline = clock_mono_ms() + HTTPS_CLOSE_MS;
 				continue;
 			}
 			pfd.events |= POLLOUT;
@@ -1129,7 +1117,7 @@ conn_close(struct conn *cn)
 		return;
 	if (!(br_ssl_engine_current_state(&cn->c->cc.eng) & BR_SSL_CLOSED)) {
 		br_ssl_engine_close(&cn->c->cc.eng);
-		d = now_ms() + HTTPS_CLOSE_MS;
+		d = clock_mono_ms() + HTTPS_CLOSE_MS;
 		if (d < cn->deadline)
 			cn->deadline = d;
 		(void)pump(cn, 0);
@@ -1281,7 +1269,7 @@ ka_drop(struct https_client *c)
 	memset(&cn, 0, sizeof cn);
 	cn.c = c;
 	cn.fd = c->ka_fd;
-	cn.deadline = now_ms() + HTTPS_CLOSE_MS;
+	cn.deadline = clock_mono_ms() + HTTPS_CLOSE_MS;
 	c->ka_fd = -1;
 	conn_close(&cn);
 }
@@ -1339,10 +1327,10 @@ https_post(struct https_client *c, const struct http_url *u,
 	}
 	if (body == NULL)
 		body = "";
-	deadline = now_ms() + timeout_ms;
+	deadline = clock_mono_ms() + timeout_ms;
 	session_key(u, key, sizeof key);
 
-	if (ka_usable(c, key, now_ms())) {
+	if (ka_usable(c, key, clock_mono_ms())) {
 		memset(&cn, 0, sizeof cn);
 		cn.c = c;
 		cn.fd = c->ka_fd;
@@ -1372,7 +1360,7 @@ done:
 	if (r == 0 && cn.keep) {
 		c->ka_fd = cn.fd;
 		(void)snprintf(c->ka_key, sizeof c->ka_key, "%s", key);
-		c->ka_idle_since = now_ms();
+		c->ka_idle_since = clock_mono_ms();
 		c->ka_uses = uses + 1;
 		res->kept = 1;
 	} else {

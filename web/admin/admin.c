@@ -32,6 +32,7 @@
 #include "cms/https.h"
 #include "web/listen.h"
 #include "base/file.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "web/admin/settings.h"
 #include "cms/trust.h"
@@ -103,18 +104,9 @@ admin_fingerprint(void)
 }
 
 static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
 mono_s(void)
 {
-	return mono_ms() / 1000;
+	return clock_mono_ms() / 1000;
 }
 
 /* ---- the watchdog --------------------------------------------------------------- */
@@ -126,7 +118,7 @@ watchdog(void *arg)
 
 	pthread_mutex_lock(&as->wd_mu);
 	while (!as->wd_stop) {
-		int64_t now = mono_ms(), next = 0;
+		int64_t now = clock_mono_ms(), next = 0;
 
 		for (size_t i = 0; i < WD_SLOTS; i++) {
 			struct wd_slot *w = &as->wd[i];
@@ -163,7 +155,7 @@ wd_arm(struct admin_server *as, struct wd_slot *w, int on)
 		return;
 	pthread_mutex_lock(&as->wd_mu);
 	if (w->used) {
-		w->deadline = on ? mono_ms() + CONFIG_ADMIN_REQUEST_DEADLINE_S * 1000L : 0;
+		w->deadline = on ? clock_mono_ms() + CONFIG_ADMIN_REQUEST_DEADLINE_S * 1000L : 0;
 		if (on)
 			pthread_cond_signal(&as->wd_cv);
 	}
@@ -205,7 +197,7 @@ notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			w = &as->wd[i];
 			w->used = 1;
 			w->fd = ci->connect_fd;
-			w->deadline = mono_ms() + CONFIG_ADMIN_REQUEST_DEADLINE_S * 1000L;
+			w->deadline = clock_mono_ms() + CONFIG_ADMIN_REQUEST_DEADLINE_S * 1000L;
 			*socket_context = w;
 			pthread_cond_signal(&as->wd_cv);
 			break;
@@ -1497,7 +1489,6 @@ admin_start(const struct cfg *cfg, const char *cfg_path, admin_cmd_cb cb, void *
 	int port, ipv6;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS |
 	    MHD_USE_ERROR_LOG;
-	pthread_condattr_t ca;
 
 	err[0] = '\0';
 	if (cfg->admin_listen[0] == '\0')
@@ -1539,10 +1530,7 @@ admin_start(const struct cfg *cfg, const char *cfg_path, admin_cmd_cb cb, void *
 	}
 	pthread_mutex_init(&as->mu, NULL);
 	pthread_mutex_init(&as->wd_mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&as->wd_cv, &ca);
-	pthread_condattr_destroy(&ca);
+	clock_cond_init(&as->wd_cv);
 	if ((errno = pthread_create(&as->wd_thread, NULL, watchdog, as)) != 0) {
 		snprintf(err, errlen, "cannot start the admin watchdog: %s", strerror(errno));
 		goto fail;
