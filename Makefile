@@ -178,7 +178,9 @@ clean:
 distclean: clean
 	rm -f .config .config.old defconfig
 
-# Boards, cross builds, the image and size figures (issue 7) live in board/board.mk.
+# Boards, cross builds, the image and size figures (issue 7) live in board/board.mk;
+# further targets of their own in mk/*.mk (soak, faults, install, man pages, the VM test…).
 -include board/board.mk
+-include $(sort $(wildcard mk/*.mk))
 
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
