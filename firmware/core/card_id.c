@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "autoconf.h"
+#include "base/hex.h"
 #include "core/tlv.h"
 #include "core/apdu.h"
 #include "core/card_id.h"
@@ -329,15 +330,7 @@ card_read_identity(apdu_xmit_fn xmit, void *ctx, struct card_identity *id)
 char *
 card_hex(const uint8_t *buf, size_t len, char *out)
 {
-	static const char	 digits[] = "0123456789abcdef";
-	size_t			 i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = digits[buf[i] >> 4];
-		out[2 * i + 1] = digits[buf[i] & 0x0f];
-	}
-	out[2 * len] = '\0';
-	return out;
+	return hex_encode(buf, len, out, 0);
 }
 
 static int

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 
 #include "autoconf.h"
+#include "base/hex.h"
 #include "core/http.h"
 
 /* Longest chunk-size line (size + extensions) we accept; real servers send < 20 bytes. */
@@ -24,17 +25,6 @@ static int
 is_digit(int c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 /* RFC 9110 tchar */
@@ -380,7 +370,7 @@ walk_chunked(uint8_t *buf, size_t len, size_t off, size_t max_body, int decode,
 			return -1;
 		size = 0;
 		nd = 0;
-		for (i = 0; i < l.len && (d = hexval(l.p[i])) != -1; i++) {
+		for (i = 0; i < l.len && (d = hex_value((unsigned char)l.p[i])) != -1; i++) {
 			if (++nd > CHUNK_HEX_MAX || size > (SIZE_MAX >> 4))
 				return -1;
 			size = (size << 4) | (size_t)d;

@@ -7,33 +7,17 @@
 
 #include <json-c/json.h>
 
+#include "base/hex.h"
 #include "core/seram.h"
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static int
 parse_hex_apdu(const char *s, size_t n, struct seram_capdu *out)
 {
-	if (n % 2 != 0 || n / 2 < 4 || n / 2 > SERAM_APDU_MAX)
-		return -1;
-	for (size_t i = 0; i < n; i += 2) {
-		int hi = hexval((unsigned char)s[i]), lo = hexval((unsigned char)s[i + 1]);
+	long got;
 
-		if (hi < 0 || lo < 0)
-			return -1;
-		out->bytes[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	out->len = n / 2;
+	if (n / 2 < 4 || (got = hex_decode(s, n, out->bytes, SERAM_APDU_MAX)) == -1)
+		return -1;
+	out->len = (size_t)got;
 	return 0;
 }
 
@@ -269,7 +253,6 @@ seram_build_report(enum seram_status st, int executed,
 {
 	static const char *const names[] = { "POLLING", "PROCESSED", "UNAVAILABLE_SE",
 	    "UNKNOWN_FAILURE", "UNGRANTED_ACCESS" };
-	static const char hexd[] = "0123456789ABCDEF";
 	json_object *root = json_object_new_object(), *las = json_object_new_object();
 	char *out, *hex;
 
@@ -295,12 +278,8 @@ seram_build_report(enum seram_status st, int executed,
 			for (size_t i = 0; i < responses[r].n; i++) {
 				const struct seram_rapdu *ra = &responses[r].rapdu[i];
 
-				for (size_t k = 0; k < ra->len; k++) {
-					hex[2 * k] = hexd[ra->bytes[k] >> 4];
-					hex[2 * k + 1] = hexd[ra->bytes[k] & 15];
-				}
-				hex[2 * ra->len] = '\0';
-				json_object_array_add(list, json_object_new_string(hex));
+				json_object_array_add(list, json_object_new_string(
+				    hex_encode(ra->bytes, ra->len, hex, 1)));
 			}
 			json_object_object_add(resp, "listOfRAPDU", list);
 			json_object_array_add(arr, resp);
@@ -317,15 +296,10 @@ seram_build_report(enum seram_status st, int executed,
 int
 seram_new_session_id(char out[33])
 {
-	static const char hexd[] = "0123456789abcdef";
 	uint8_t r[16];
 
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
 		return -1;
-	for (size_t i = 0; i < sizeof(r); i++) {
-		out[2 * i] = hexd[r[i] >> 4];
-		out[2 * i + 1] = hexd[r[i] & 15];
-	}
-	out[32] = '\0';
+	hex_encode(r, sizeof(r), out, 0);
 	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include <bearssl.h>
 
+#include "base/hex.h"
 #include "web/admin/auth.h"
 
 /* see auth.h */
@@ -426,7 +427,7 @@ auth_api_token_create(struct auth_api_tokens *t, const char *name, int64_t now,
 	}
 	e = &t->t[t->n];
 	memset(e, 0, sizeof(*e));
-	snprintf(e->id, sizeof(e->id), "%02x%02x%02x%02x", idb[0], idb[1], idb[2], idb[3]);
+	hex_encode(idb, 4, e->id, 0);
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->created = now;
 	snprintf(secret, AUTH_API_TOKEN_BUF, "cdt_%s", tok);
@@ -465,16 +466,6 @@ auth_api_token_delete(struct auth_api_tokens *t, const char *id)
 	return -1;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* see auth.h */
 int
 auth_api_tokens_parse(const char *text, struct auth_api_tokens *t)
@@ -507,15 +498,10 @@ auth_api_tokens_parse(const char *text, struct auth_api_tokens *t)
 			goto bad;
 		e = &t->t[t->n];
 		for (size_t i = 0; i < 8; i++)
-			if (hexval(id[i]) < 0)
+			if (hex_value((unsigned char)id[i]) < 0)
 				goto bad;
-		for (size_t i = 0; i < 32; i++) {
-			int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-
-			if (hi < 0 || lo < 0)
-				goto bad;
-			e->hash[i] = (unsigned char)(hi << 4 | lo);
-		}
+		if (hex_decode(hex, 64, e->hash, sizeof(e->hash)) != 32)
+			goto bad;
 		memcpy(e->id, id, 9);
 		memcpy(e->name, name, strlen(name) + 1);	/* name_ok: it fits */
 		e->created = created;
@@ -540,8 +526,7 @@ auth_api_tokens_format(const struct auth_api_tokens *t, char *out, size_t cap)
 		char hex[65];
 		int n;
 
-		for (size_t j = 0; j < 32; j++)
-			snprintf(hex + 2 * j, 3, "%02x", t->t[i].hash[j]);
+		hex_encode(t->t[i].hash, 32, hex, 0);
 		n = snprintf(out + o, cap - o, "%s %lld %s %s\n", t->t[i].id,
 		    (long long)t->t[i].created, hex, t->t[i].name);
 		if (n < 0 || (size_t)n >= cap - o)
