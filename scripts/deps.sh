@@ -10,7 +10,8 @@ libbearssl-dev libmicrohttpd-dev libjson-c-dev libinih-dev libcmocka-dev
 libgnutls28-dev libcrypt-dev whois
 python3-kconfiglib python3-pytest openssl curl util-linux procps
 clang libclang-rt-14-dev
-chromium"
+chromium
+nginx-light wrk opensc"
 
 missing=""
 for p in $PKGS; do

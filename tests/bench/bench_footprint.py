@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+"""Figures (never pass/fail): cardupd's idle footprint and start-up, beside its anchors.
+
+Set-up, as on a kiosk: a private pcscd with two vpcd readers, a card in one of them
+(checked, nothing pending), one kiosk page following /api/v1/events.  For each cardupd
+variant (the default build with the admin listener not configured; the same with it
+configured; the ADMIN=n build from `make config-matrix` when it exists):
+  - RSS and its private part (Private_Dirty: what this process alone costs),
+  - wake-ups while idle: context switches of every thread over BENCH_IDLE_S seconds,
+  - start-up: exec -> kiosk API answering; exec -> the CMS has read the first check of
+    the card already in the reader (wall clock; includes pcscd's answers and the card's
+    APDUs, which on this rig take a few ms).
+Anchors measured in the same run beside the same private pcscd: pcscd's own RSS, and
+opensc-notify (OpenSC's card-event notifier: a PC/SC client that also waits for cards)
+with its RSS and wake-ups, when Debian's opensc is installed."""
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..", "..")
+sys.path.insert(0, os.path.join(HERE, "..", "rig"))
+
+from certs import make_pki            # noqa: E402
+from daemon import Cardupd, free_port  # noqa: E402
+from pcscd import PrivatePcscd        # noqa: E402
+from testcms import TestCMS           # noqa: E402
+from vcard import DEFAULT_GUID, Card  # noqa: E402
+
+IDLE_S = float(os.environ.get("BENCH_IDLE_S", "20"))
+
+
+def status_kb(pid, key):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def private_dirty_kb(pid):
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith("Private_Dirty:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def switches(pid):
+    total = 0
+    for st in glob.glob("/proc/%d/task/*/status" % pid):
+        try:
+            with open(st) as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt")):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def idle_wakeups(pid):
+    a = switches(pid)
+    time.sleep(IDLE_S)
+    return (switches(pid) - a) / IDLE_S
+
+
+def variant(name, binary, pki, pcscd, cms, conf):
+    tmp = tempfile.mkdtemp(prefix="cardupd-fp-")
+    n0 = len(cms.requests)
+    d = Cardupd(os.path.abspath(binary), tmp, pcscd.env, cms.url, pki["ca_cert"],
+                [cms.origin], conf)
+    t0 = time.monotonic()
+    w0 = time.time()
+    d.start(wait=False)
+    try:
+        d.wait_ready(10)
+        t_api = time.monotonic() - t0
+        cms.wait_requests(n0 + 1, 10)
+        t_check = cms.requests[n0]["time"] - w0
+        d.wait_phase(pcscd.reader_names[0], "up_to_date")
+        events = urllib.request.urlopen(d.url + "/api/v1/events", timeout=IDLE_S + 30)
+        events.readline()
+        time.sleep(1.5)              # pcscd powers the idle card down after ~1 s
+        pid = d.proc.pid
+        wk = idle_wakeups(pid)
+        rss, priv = status_kb(pid, "VmRSS"), private_dirty_kb(pid)
+        events.close()
+        print("  %-34s %7d %8d %10.2f %9.1f %10.1f" % (name, rss, priv, wk, t_api * 1000,
+                                                       t_check * 1000))
+    finally:
+        d.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def anchor_opensc_notify(pcscd):
+    exe = shutil.which("opensc-notify")
+    if exe is None:
+        print("  %-34s (Debian's opensc not installed)" % "opensc-notify")
+        return
+    p = subprocess.Popen([exe], env=pcscd.env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.5)
+        if p.poll() is not None:
+            print("  %-34s exited (%d)" % ("opensc-notify", p.returncode))
+            return
+        wk = idle_wakeups(p.pid)
+        print("  %-34s %7d %8d %10.2f" % ("opensc-notify (anchor)", status_kb(p.pid, "VmRSS"),
+                                          private_dirty_kb(p.pid), wk))
+    finally:
+        p.terminate()
+        try:
+            p.wait(3)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def main():
+    binary = os.environ.get("CARDUPD_BIN", os.path.join(ROOT, "build", "cardupd"))
+    noadmin = os.path.join(ROOT, "build", "noadmin", "cardupd")
+    tmp = tempfile.mkdtemp(prefix="cardupd-footprint-")
+    pki = make_pki(tmp)
+    pcscd = PrivatePcscd(tmp).start()
+    cms = TestCMS(pki["server_cert"], pki["server_key"]).start()
+    cms.script(DEFAULT_GUID.hex(), cms.nothing_pending("idle", recheck_after_s=0))
+    card = Card()
+    try:
+        card.insert(pcscd.port)
+        card.wait_seen()
+        print("idle footprint, two readers, a card in, one kiosk page on SSE; idle %.0f s"
+              % IDLE_S)
+        print("  %-34s %7s %8s %10s %9s %10s" % ("process", "RSS KiB", "priv KiB",
+                                               "wakeups/s", "API ms", "1st chk ms"))
+        base = {"log": {"level": "warn"}}
+        variant("cardupd (admin not configured)", binary, pki, pcscd, cms, base)
+        st = tempfile.mkdtemp(prefix="cardupd-fp-admin-")
+        variant("cardupd (admin listener on)", binary, pki, pcscd, cms,
+                dict(base, admin={"listen": "127.0.0.1:%d" % free_port(), "state_dir": st}))
+        shutil.rmtree(st, ignore_errors=True)
+        if os.path.exists(noadmin):
+            variant("cardupd ADMIN=n build", noadmin, pki, pcscd, cms, base)
+        else:
+            print("  %-34s (not built: make config-matrix)" % "cardupd ADMIN=n build")
+        print("  %-34s %7d %8d" % ("pcscd (anchor, same rig)", status_kb(pcscd.pid, "VmRSS"),
+                                   private_dirty_kb(pcscd.pid)))
+        anchor_opensc_notify(pcscd)
+    finally:
+        card.remove()
+        cms.stop()
+        pcscd.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
