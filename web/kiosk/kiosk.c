@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "autoconf.h"
 #include "core/config.h"
 #include "web/listen.h"
+#include "web/mhd.h"
 #include "base/log.h"
 #include "web/kiosk/kiosk.h"
 
@@ -49,12 +51,7 @@ struct web_server {
 	void			*arg;
 };
 
-/* Per-request upload state (POST bodies only). */
-struct upload {
-	size_t	len;
-	int	too_big;
-	char	buf[CONFIG_HTTP_MAX_REQUEST_BYTES + 1];
-};
+static const struct web_site kiosk_site = { CSP, web_assets, "web", 0 };
 
 static int marker_get;	/* *con_cls for requests without a body */
 
@@ -66,47 +63,6 @@ web_snapshot_free(struct web_snapshot *snap)
 		return;
 	free(snap->json);
 	free(snap);
-}
-
-static void
-add_common_headers(struct MHD_Response *r)
-{
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-}
-
-static enum MHD_Result
-send_buf(struct MHD_Connection *conn, unsigned status, const char *type,
-    const void *data, size_t len, enum MHD_ResponseMemoryMode mode)
-{
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-
-	r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, mode);
-	if (r == NULL)
-		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", type);
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	add_common_headers(r);
-	ret = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result
-send_error(struct MHD_Connection *conn, unsigned status, const char *msg)
-{
-	json_object *o = json_object_new_object();
-	enum MHD_Result ret;
-	const char *s;
-
-	json_object_object_add(o, "error", json_object_new_string(msg));
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	ret = send_buf(conn, status, "application/json", s, strlen(s),
-	    MHD_RESPMEM_MUST_COPY);
-	json_object_put(o);
-	return ret;
 }
 
 static int
@@ -153,45 +109,6 @@ host_is_loopback(struct MHD_Connection *conn)
 	return 0;
 }
 
-static const struct asset *
-find_asset(const char *url)
-{
-	if (strcmp(url, "/") == 0)
-		url = "/index.html";
-	for (const struct asset *a = web_assets; a->path != NULL; a++)
-		if (strcmp(a->path, url) == 0)
-			return a;
-	return NULL;
-}
-
-static enum MHD_Result
-serve_asset(struct MHD_Connection *conn, const struct asset *a)
-{
-	const char *inm;
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-	unsigned status = MHD_HTTP_OK;
-
-	inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match");
-	if (inm != NULL && strcmp(inm, a->etag) == 0) {
-		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-		status = MHD_HTTP_NOT_MODIFIED;
-	} else {
-		r = MHD_create_response_from_buffer(a->len, (void *)(uintptr_t)a->data,
-		    MHD_RESPMEM_PERSISTENT);
-		MHD_add_response_header(r, "Content-Type", a->type);
-	}
-	if (r == NULL)
-		return MHD_NO;
-	MHD_add_response_header(r, "ETag", a->etag);
-	MHD_add_response_header(r, "Cache-Control", "no-cache");
-	MHD_add_response_header(r, "Content-Security-Policy", CSP);
-	add_common_headers(r);
-	ret = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
 static enum MHD_Result
 serve_state(struct web_server *ws, struct MHD_Connection *conn)
 {
@@ -200,10 +117,10 @@ serve_state(struct web_server *ws, struct MHD_Connection *conn)
 	pthread_mutex_lock(&ws->mu);
 	if (ws->snap == NULL) {
 		pthread_mutex_unlock(&ws->mu);
-		return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "starting");
+		return web_send_error(conn, &kiosk_site, MHD_HTTP_SERVICE_UNAVAILABLE, "starting");
 	}
-	ret = send_buf(conn, MHD_HTTP_OK, "application/json", ws->snap->json,
-	    ws->snap->json_len, MHD_RESPMEM_MUST_COPY);
+	ret = web_send_buf(conn, &kiosk_site, MHD_HTTP_OK, "application/json",
+	    ws->snap->json, ws->snap->json_len, NULL);
 	pthread_mutex_unlock(&ws->mu);
 	return ret;
 }
@@ -279,7 +196,7 @@ serve_events(struct web_server *ws, struct MHD_Connection *conn)
 	enum MHD_Result ret;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+		return web_send_error(conn, &kiosk_site, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
 	c->ws = ws;
 	c->conn = conn;
 	pthread_mutex_lock(&ws->mu);
@@ -292,7 +209,7 @@ serve_events(struct web_server *ws, struct MHD_Connection *conn)
 		if (oldest == NULL) {
 			pthread_mutex_unlock(&ws->mu);
 			free(c);
-			return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+			return web_send_error(conn, &kiosk_site, MHD_HTTP_SERVICE_UNAVAILABLE,
 			    "too many event streams");
 		}
 		oldest->evict = 1;
@@ -315,7 +232,7 @@ serve_events(struct web_server *ws, struct MHD_Connection *conn)
 	}
 	MHD_add_response_header(r, "Content-Type", "text/event-stream");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
-	add_common_headers(r);
+	web_mhd_headers(r, &kiosk_site);
 	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -343,7 +260,7 @@ web_publish(struct web_server *ws, struct web_snapshot *snap)
 
 /* Reads {"reader": s, "prompt": s|null} from a request body. */
 static int
-parse_cmd_body(const struct upload *up, struct web_cmd *cmd, const char **why)
+parse_cmd_body(const struct web_body *up, struct web_cmd *cmd, const char **why)
 {
 	json_tokener *tok;
 	json_object *root, *v;
@@ -353,7 +270,7 @@ parse_cmd_body(const struct upload *up, struct web_cmd *cmd, const char **why)
 		*why = "out of memory";
 		return -1;
 	}
-	root = json_tokener_parse_ex(tok, up->buf, (int)up->len);
+	root = json_tokener_parse_ex(tok, up->buf != NULL ? up->buf : "", (int)up->len);
 	if (root == NULL || json_tokener_get_error(tok) != json_tokener_success ||
 	    !json_object_is_type(root, json_type_object)) {
 		*why = "body is not a JSON object";
@@ -384,14 +301,13 @@ done:
 
 static enum MHD_Result
 handle_command(struct web_server *ws, struct MHD_Connection *conn, const char *url,
-    const struct upload *up)
+    const struct web_body *up)
 {
 	struct web_cmd cmd;
 	const struct web_reader_view *view = NULL;
 	const char *why = NULL, *ct;
 	char portal[CMS_URL_MAX + 64];
 	json_object *o;
-	enum MHD_Result ret;
 
 	memset(&cmd, 0, sizeof(cmd));
 	if (strcmp(url, "/api/v1/check") == 0)
@@ -403,22 +319,22 @@ handle_command(struct web_server *ws, struct MHD_Connection *conn, const char *u
 	else if (strcmp(url, "/api/v1/session/cancel") == 0)
 		cmd.type = WEB_CMD_CANCEL_SESSION;
 	else
-		return send_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint");
+		return web_send_error(conn, &kiosk_site, MHD_HTTP_NOT_FOUND, "no such endpoint");
 	if (up->too_big)
-		return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+		return web_send_error(conn, &kiosk_site, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
 	/* application/json cannot be sent cross-origin without a CORS preflight, which
 	 * this server never grants: other pages in the kiosk browser cannot post here. */
 	ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
 	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
-		return send_error(conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+		return web_send_error(conn, &kiosk_site, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 		    "Content-Type must be application/json");
 	if (parse_cmd_body(up, &cmd, &why) == -1)
-		return send_error(conn, MHD_HTTP_BAD_REQUEST, why);
+		return web_send_error(conn, &kiosk_site, MHD_HTTP_BAD_REQUEST, why);
 
 	pthread_mutex_lock(&ws->mu);
 	if (ws->snap == NULL) {
 		pthread_mutex_unlock(&ws->mu);
-		return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "starting");
+		return web_send_error(conn, &kiosk_site, MHD_HTTP_SERVICE_UNAVAILABLE, "starting");
 	}
 	if (cmd.reader[0] == '\0' && cmd.type == WEB_CMD_CHECK) {
 		/* No reader named: fine when exactly one holds a card. */
@@ -439,34 +355,30 @@ handle_command(struct web_server *ws, struct MHD_Connection *conn, const char *u
 				view = &ws->snap->r[i];
 	if (view == NULL) {
 		pthread_mutex_unlock(&ws->mu);
-		return send_error(conn, cmd.reader[0] ? MHD_HTTP_NOT_FOUND : MHD_HTTP_CONFLICT,
+		return web_send_error(conn, &kiosk_site, cmd.reader[0] ? MHD_HTTP_NOT_FOUND : MHD_HTTP_CONFLICT,
 		    cmd.reader[0] ? "no such reader" : "name the reader");
 	}
 	if (cmd.type == WEB_CMD_CHECK && !view->card_present) {
 		pthread_mutex_unlock(&ws->mu);
-		return send_error(conn, MHD_HTTP_CONFLICT, "no card in this reader");
+		return web_send_error(conn, &kiosk_site, MHD_HTTP_CONFLICT, "no card in this reader");
 	}
 	if (cmd.type == WEB_CMD_PROCEED && (view->prompt_id[0] == '\0' ||
 	    strcmp(view->prompt_id, cmd.prompt_id) != 0)) {
 		pthread_mutex_unlock(&ws->mu);
-		return send_error(conn, MHD_HTTP_CONFLICT, "no such prompt");
+		return web_send_error(conn, &kiosk_site, MHD_HTTP_CONFLICT, "no such prompt");
 	}
 	snprintf(portal, sizeof(portal), "%s", view->portal_url);
 	pthread_mutex_unlock(&ws->mu);
 
 	if (ws->cb(ws->arg, &cmd) == -1)
-		return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy, try again");
+		return web_send_error(conn, &kiosk_site, MHD_HTTP_SERVICE_UNAVAILABLE, "busy, try again");
 	o = json_object_new_object();
 	if (cmd.type == WEB_CMD_PROCEED)
 		json_object_object_add(o, "portal_url", json_object_new_string(portal));
 	else
 		json_object_object_add(o, "ok", json_object_new_boolean(1));
-	ret = send_buf(conn, cmd.type == WEB_CMD_CHECK ? MHD_HTTP_ACCEPTED : MHD_HTTP_OK,
-	    "application/json", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
-	    strlen(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)),
-	    MHD_RESPMEM_MUST_COPY);
-	json_object_put(o);
-	return ret;
+	return web_send_json(conn, &kiosk_site, cmd.type == WEB_CMD_CHECK ?
+	    MHD_HTTP_ACCEPTED : MHD_HTTP_OK, o, NULL);
 }
 
 static enum MHD_Result
@@ -475,7 +387,7 @@ handler(void *cls, struct MHD_Connection *conn, const char *url, const char *met
     void **con_cls)
 {
 	struct web_server *ws = cls;
-	struct upload *up;
+	struct web_body *up;
 	int is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 	int is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
@@ -484,19 +396,18 @@ handler(void *cls, struct MHD_Connection *conn, const char *url, const char *met
 	if (*con_cls == NULL) {
 		if (!peer_is_loopback(conn)) {
 			*con_cls = &marker_get;
-			return send_error(conn, MHD_HTTP_FORBIDDEN,
+			return web_send_error(conn, &kiosk_site, MHD_HTTP_FORBIDDEN,
 			    "the kiosk API answers this device only");
 		}
 		if (!host_is_loopback(conn)) {
 			*con_cls = &marker_get;
-			return send_error(conn, MHD_HTTP_MISDIRECTED_REQUEST,
+			return web_send_error(conn, &kiosk_site, MHD_HTTP_MISDIRECTED_REQUEST,
 			    "Host must be the loopback address");
 		}
 		if (is_post) {
-			if ((up = malloc(sizeof(*up))) == NULL)
+			if ((up = calloc(1, sizeof(*up))) == NULL)
 				return MHD_NO;
-			up->len = 0;
-			up->too_big = 0;
+			up->max = CONFIG_HTTP_MAX_REQUEST_BYTES;
 			*con_cls = up;
 			return MHD_YES;
 		}
@@ -505,16 +416,11 @@ handler(void *cls, struct MHD_Connection *conn, const char *url, const char *met
 	if (is_post) {
 		up = *con_cls;
 		if (*upload_data_size != 0) {
-			if (up->len + *upload_data_size > CONFIG_HTTP_MAX_REQUEST_BYTES)
-				up->too_big = 1;
-			else {
-				memcpy(up->buf + up->len, upload_data, *upload_data_size);
-				up->len += *upload_data_size;
-			}
+			if (web_body_add(up, upload_data, *upload_data_size) == -1)
+				return MHD_NO;
 			*upload_data_size = 0;
 			return MHD_YES;
 		}
-		up->buf[up->len] = '\0';
 		return handle_command(ws, conn, url, up);
 	}
 	if (!is_get) {
@@ -532,12 +438,12 @@ handler(void *cls, struct MHD_Connection *conn, const char *url, const char *met
 	if (strcmp(url, "/api/v1/events") == 0)
 		return serve_events(ws, conn);
 	if (strncmp(url, "/api/", 5) != 0) {
-		const struct asset *a = find_asset(url);
+		const struct asset *a = web_find_asset(&kiosk_site, url);
 
 		if (a != NULL)
-			return serve_asset(conn, a);
+			return web_send_asset(conn, &kiosk_site, a);
 	}
-	return send_error(conn, MHD_HTTP_NOT_FOUND, "not found");
+	return web_send_error(conn, &kiosk_site, MHD_HTTP_NOT_FOUND, "not found");
 }
 
 static void
@@ -547,20 +453,11 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)cls;
 	(void)conn;
 	(void)toe;
-	if (*con_cls != NULL && *con_cls != &marker_get)
+	if (*con_cls != NULL && *con_cls != &marker_get) {
+		web_body_free(*con_cls);
 		free(*con_cls);
+	}
 	*con_cls = NULL;
-}
-
-static void
-mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char msg[512];
-
-	(void)cls;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	msg[strcspn(msg, "\n")] = '\0';
-	log_warnx("web: %s", msg);
 }
 
 /* see kiosk.h */
@@ -587,7 +484,8 @@ web_start(const char *listen, web_cmd_cb cb, void *arg, char *err, size_t errlen
 	ws->cb = cb;
 	ws->arg = arg;
 	ws->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handler, ws,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,	/* first: covers the others */
+	    /* first: covers the others; the logger only reads the site */
+	    MHD_OPTION_EXTERNAL_LOGGER, web_mhd_log, (void *)(uintptr_t)&kiosk_site,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, ws,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONFIG_KIOSK_MAX_CONNECTIONS,

@@ -1,0 +1,55 @@
+/* body.c — the admin API's request bodies: a JSON object of bounded depth, posted as
+ * application/json (which a page of another origin cannot send without a preflight). */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "web/admin/server.h"
+
+/* see admin.h */
+json_object *
+admin_parse_body(const char *content_type, const char *body, size_t len)
+{
+	json_tokener *tok;
+	json_object *o;
+
+	/* application/json cannot be posted cross-origin without a preflight. */
+	if (content_type == NULL || strncasecmp(content_type, "application/json", 16) != 0 ||
+	    body == NULL || len > INT_MAX)
+		return NULL;
+	if ((tok = json_tokener_new_ex(ADMIN_JSON_DEPTH)) == NULL)
+		return NULL;
+	o = json_tokener_parse_ex(tok, body, (int)len);
+	if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
+	    !json_object_is_type(o, json_type_object))) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+/* The JSON object of a request body, or NULL. */
+/* see server.h */
+json_object *
+adm_body_json(struct MHD_Connection *conn, const struct req *rq)
+{
+	return admin_parse_body(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    "Content-Type"), rq->body.buf, rq->body.len);
+}
+
+/* see server.h */
+const char *
+adm_jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}

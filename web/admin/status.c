@@ -1,0 +1,164 @@
+/* status.c — what the dashboard and fleets read (status, info, metrics, audit log) and
+ * the actions (manual check, reconnect to pcscd). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "web/admin/server.h"
+
+#define AUDIT_TAIL	(32 * 1024)
+
+/* see server.h */
+enum MHD_Result
+adm_post_check(struct admin_server *as, struct MHD_Connection *conn, struct req *rq,
+    const struct caller *c)
+{
+	json_object *body = adm_body_json(conn, rq);
+	const char *r = adm_jstr(body, "reader");
+	char name[READER_NAME_MAX] = "", want[READER_NAME_MAX] = "";
+	const char *reader = NULL;
+	int found = 0, present = 0, with_card = 0;
+
+	if (r != NULL) {
+		if (strlen(r) >= sizeof(want)) {
+			json_object_put(body);
+			return web_send_error(conn, &admin_site, MHD_HTTP_NOT_FOUND, "no such reader");
+		}
+		memcpy(want, r, strlen(r) + 1);
+		reader = want;
+	}
+	json_object_put(body);	/* reader points into want from here on */
+
+	pthread_mutex_lock(&as->mu);
+	for (size_t i = 0; as->snap != NULL && i < as->snap->n; i++) {
+		if (as->snap->r[i].card_present && (reader == NULL || reader[0] == '\0')) {
+			with_card++;
+			snprintf(name, sizeof(name), "%s", as->snap->r[i].name);
+		}
+		if (reader != NULL && strcmp(reader, as->snap->r[i].name) == 0) {
+			found = 1;
+			present = as->snap->r[i].card_present;
+			snprintf(name, sizeof(name), "%s", reader);
+		}
+	}
+	pthread_mutex_unlock(&as->mu);
+	if (reader == NULL || reader[0] == '\0') {
+		if (with_card != 1)
+			return web_send_error(conn, &admin_site, MHD_HTTP_CONFLICT, "name the reader");
+		found = present = 1;
+	}
+	if (!found)
+		return web_send_error(conn, &admin_site, MHD_HTTP_NOT_FOUND, "no such reader");
+	if (!present)
+		return web_send_error(conn, &admin_site, MHD_HTTP_CONFLICT, "no card in this reader");
+	if (adm_post_cmd(as, ADMIN_CMD_CHECK, name, rq->source) == -1)
+		return web_send_error(conn, &admin_site, MHD_HTTP_SERVICE_UNAVAILABLE, "busy, try again");
+	audit_log(as->audit, time(NULL), rq->source, c->name, "check", "manual check on "
+	    "\"%s\"", name);
+	return adm_send_ok(conn, MHD_HTTP_ACCEPTED);
+}
+
+/* see server.h */
+enum MHD_Result
+adm_get_status(struct admin_server *as, struct MHD_Connection *conn)
+{
+	char path[CFG_PATH_MAX], err[512];
+	json_object *root, *anchors, *pre, *p;
+	size_t n;
+
+	pthread_mutex_lock(&as->mu);
+	if (as->snap == NULL) {
+		pthread_mutex_unlock(&as->mu);
+		return web_send_error(conn, &admin_site, MHD_HTTP_SERVICE_UNAVAILABLE, "starting");
+	}
+	root = json_tokener_parse(as->snap->status_json);
+	snprintf(path, sizeof(path), "%s", as->snap->cfg.cms_anchors);
+	pthread_mutex_unlock(&as->mu);
+	if (root == NULL)
+		return web_send_error(conn, &admin_site, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	anchors = admin_anchors_describe(path, (long long)time(NULL), err, sizeof(err));
+	n = anchors ? json_object_array_length(anchors) : 0;
+	if (json_object_object_get_ex(root, "prerequisites", &pre)) {
+		char detail[600];
+
+		p = json_object_new_object();
+		if (anchors == NULL)
+			snprintf(detail, sizeof(detail), "%s", err);
+		else
+			snprintf(detail, sizeof(detail), "%zu in %s", n, path);
+		json_object_object_add(p, "id", json_object_new_string("anchors"));
+		json_object_object_add(p, "name", json_object_new_string("Trust anchors loaded"));
+		json_object_object_add(p, "ok", json_object_new_boolean(n > 0));
+		json_object_object_add(p, "detail", json_object_new_string(detail));
+		json_object_array_add(pre, p);
+	}
+	json_object_object_add(root, "anchors", anchors ? anchors : json_object_new_array());
+	json_object_object_add(root, "tls_fingerprint",
+	    json_object_new_string(as->tls.fingerprint));
+	return web_send_json(conn, &admin_site, MHD_HTTP_OK, root, NULL);
+}
+
+/* see server.h */
+enum MHD_Result
+adm_get_info(struct admin_server *as, struct MHD_Connection *conn, const struct caller *c)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "setup_needed",
+	    json_object_new_boolean(admin_setup_code() != NULL));
+	json_object_object_add(o, "fingerprint", json_object_new_string(as->tls.fingerprint));
+	json_object_object_add(o, "logged_in", json_object_new_boolean(c->who == WHO_SESSION));
+	if (c->who == WHO_SESSION)
+		json_object_object_add(o, "csrf", json_object_new_string(c->csrf));
+	return web_send_json(conn, &admin_site, MHD_HTTP_OK, o, NULL);
+}
+
+/* see server.h */
+enum MHD_Result
+adm_get_metrics(struct admin_server *as, struct MHD_Connection *conn)
+{
+	enum MHD_Result ret;
+
+	pthread_mutex_lock(&as->mu);
+	if (as->snap == NULL) {
+		pthread_mutex_unlock(&as->mu);
+		return web_send_error(conn, &admin_site, MHD_HTTP_SERVICE_UNAVAILABLE, "starting");
+	}
+	ret = web_send_buf(conn, &admin_site, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+	    as->snap->metrics, strlen(as->snap->metrics), NULL);
+	pthread_mutex_unlock(&as->mu);
+	return ret;
+}
+
+/* see server.h */
+enum MHD_Result
+adm_get_audit(struct admin_server *as, struct MHD_Connection *conn)
+{
+	char *buf = malloc(AUDIT_TAIL);
+	size_t n;
+	enum MHD_Result ret;
+
+	if (buf == NULL)
+		return web_send_error(conn, &admin_site, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+	n = audit_tail(as->audit, buf, AUDIT_TAIL);
+	ret = web_send_buf(conn, &admin_site, MHD_HTTP_OK, "text/plain; charset=utf-8", buf, n, NULL);
+	free(buf);
+	return ret;
+}
+
+/* see server.h */
+enum MHD_Result
+adm_post_reconnect(struct admin_server *as, struct MHD_Connection *conn, struct req *rq,
+    const struct caller *c)
+{
+	if (adm_post_cmd(as, ADMIN_CMD_RECONNECT, NULL, rq->source) == -1)
+		return web_send_error(conn, &admin_site, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "busy, try again");
+	audit_log(as->audit, time(NULL), rq->source, c->name, "reconnect",
+	    "reconnect to pcscd");
+	return adm_send_ok(conn, MHD_HTTP_ACCEPTED);
+}

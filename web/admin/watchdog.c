@@ -1,0 +1,129 @@
+/* watchdog.c — cuts connections that have not finished their request within
+ * CONFIG_ADMIN_REQUEST_DEADLINE_S (MHD's own timeout is an idle timeout, which a client
+ * sending one byte at a time never hits). One thread; it sleeps while no request runs. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+
+#include "base/log.h"
+#include "web/admin/server.h"
+
+static void *
+watchdog(void *arg)
+{
+	struct admin_server *as = arg;
+
+	pthread_mutex_lock(&as->wd_mu);
+	while (!as->wd_stop) {
+		int64_t now = clock_mono_ms(), next = 0;
+
+		for (size_t i = 0; i < ADMIN_WD_SLOTS; i++) {
+			struct wd_slot *w = &as->wd[i];
+
+			if (!w->used || w->deadline == 0)
+				continue;
+			if (w->deadline <= now) {
+				/* MHD notices the closed socket and frees the connection;
+				 * the fd stays MHD's until its CLOSED notification, which
+				 * takes wd_mu: it cannot be reused under us. */
+				shutdown(w->fd, SHUT_RDWR);
+				w->deadline = 0;
+				log_info("admin: connection cut: request not complete within "
+				    "%d s", CONFIG_ADMIN_REQUEST_DEADLINE_S);
+			} else if (next == 0 || w->deadline < next)
+				next = w->deadline;
+		}
+		if (next == 0)
+			pthread_cond_wait(&as->wd_cv, &as->wd_mu);	/* idle: no wake-ups */
+		else {
+			struct timespec ts = { (time_t)(next / 1000), (long)(next % 1000) * 1000000L };
+
+			pthread_cond_timedwait(&as->wd_cv, &as->wd_mu, &ts);
+		}
+	}
+	pthread_mutex_unlock(&as->wd_mu);
+	return NULL;
+}
+
+/* see server.h */
+void
+adm_wd_arm(struct admin_server *as, struct wd_slot *w, int on)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&as->wd_mu);
+	if (w->used) {
+		w->deadline = on ? clock_mono_ms() + CONFIG_ADMIN_REQUEST_DEADLINE_S * 1000L : 0;
+		if (on)
+			pthread_cond_signal(&as->wd_cv);
+	}
+	pthread_mutex_unlock(&as->wd_mu);
+}
+
+/* see server.h */
+struct wd_slot *
+adm_wd_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* see server.h */
+void
+adm_notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct admin_server *as = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct wd_slot *w = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (w != NULL) {
+			pthread_mutex_lock(&as->wd_mu);
+			memset(w, 0, sizeof(*w));
+			pthread_mutex_unlock(&as->wd_mu);
+		}
+		*socket_context = NULL;
+		return;
+	}
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL)
+		return;
+	pthread_mutex_lock(&as->wd_mu);
+	for (size_t i = 0; i < ADMIN_WD_SLOTS; i++)
+		if (!as->wd[i].used) {
+			w = &as->wd[i];
+			w->used = 1;
+			w->fd = ci->connect_fd;
+			w->deadline = clock_mono_ms() + CONFIG_ADMIN_REQUEST_DEADLINE_S * 1000L;
+			*socket_context = w;
+			pthread_cond_signal(&as->wd_cv);
+			break;
+		}
+	if (*socket_context == NULL)
+		shutdown(ci->connect_fd, SHUT_RDWR);	/* no slot: fail closed */
+	pthread_mutex_unlock(&as->wd_mu);
+}
+
+/* see server.h */
+int
+adm_wd_start(struct admin_server *as)
+{
+	return pthread_create(&as->wd_thread, NULL, watchdog, as);
+}
+
+/* see server.h */
+void
+adm_wd_stop(struct admin_server *as)
+{
+	pthread_mutex_lock(&as->wd_mu);
+	as->wd_stop = 1;
+	pthread_cond_signal(&as->wd_cv);
+	pthread_mutex_unlock(&as->wd_mu);
+	pthread_join(as->wd_thread, NULL);
+}
