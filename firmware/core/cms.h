@@ -44,6 +44,8 @@ struct cms_result {
 	long			retry_after_s;		/* -1 when absent */
 	int			http_status;		/* 0 when no answer */
 	int			resumed;	/* TLS session resumed (when http_status) */
+	int			breaker_open;	/* the CMS worker's circuit breaker is
+						   open (or probing) after this check */
 };
 
 /* Allowed portal origins, normalised like http_url.origin ("https://host[:port]"). */

@@ -13,6 +13,7 @@
 #define METRICS_CODES	24	/* distinct result labels; more go to "other" */
 #define METRICS_RECENT	20
 #define METRICS_BUCKETS	9
+#define METRICS_READERS	16	/* reader names counted; more go to reader="other" */
 
 /* Upper bounds of the check latency histogram, in ms (+Inf is implicit). */
 extern const long metrics_bucket_ms[METRICS_BUCKETS];
@@ -24,6 +25,14 @@ struct metrics_check {
 	char	result[CMS_CODE_MAX];		/* "none", "pending" or a failure code */
 	long	latency_ms;
 	int	http_status;
+};
+
+/* Health counters of one reader name (kept after the reader is gone: counters never go
+ * back). */
+struct metrics_reader {
+	char		name[READER_NAME_MAX];
+	unsigned long	appeared, gone;
+	unsigned long	read_errors[READER_ERR_KINDS];
 };
 
 struct metrics {
@@ -39,6 +48,12 @@ struct metrics {
 	unsigned long		pcscd_reconnects, tls_full, tls_resumed;
 	struct metrics_check	recent[METRICS_RECENT];	/* ring */
 	size_t			recent_next, recent_n;
+	struct metrics_reader	readers[METRICS_READERS];
+	size_t			n_readers;
+	struct metrics_reader	other_reader;	/* names past METRICS_READERS */
+	int			cms_breaker_open;	/* as the last check left it */
+	size_t			anchors_n;	/* trust anchors loaded (0: unknown) */
+	int64_t			anchors_not_after;	/* earliest expiry, unix time */
 };
 
 void metrics_init(struct metrics *m);
@@ -47,18 +62,33 @@ void metrics_init(struct metrics *m);
 const char *metrics_result_label(const struct cms_result *res);
 
 /* Records one finished check at wall time now. A check that got an HTTP answer
- * counts one TLS handshake, full or resumed (res->resumed). */
+ * counts one TLS handshake, full or resumed (res->resumed). res->breaker_open becomes
+ * the circuit breaker gauge. */
 void metrics_record_check(struct metrics *m, const char *reader, const char *trigger,
     const struct cms_result *res, long latency_ms, int64_t now);
 
 /* Counts a reconnection to pcscd (not the first connection). */
 void metrics_pcscd_reconnect(struct metrics *m);
 
+/* Counts reader (a name from pcsc-lite) appearing (at start too, and after a pcscd
+ * restart) or going away. */
+void metrics_reader_appeared(struct metrics *m, const char *reader);
+void metrics_reader_gone(struct metrics *m, const char *reader);
+
+/* Counts a card in reader that could not be read, and why. */
+void metrics_read_error(struct metrics *m, const char *reader, enum reader_error kind);
+
+/* The CMS trust anchors loaded: how many, and the earliest expiry among them (unix
+ * time). n = 0: not known (not loaded, or unreadable); the gauges are then left out. */
+void metrics_set_anchors(struct metrics *m, size_t n, int64_t earliest_not_after);
+
 /* The i-th most recent check (0 = newest), or NULL. */
 const struct metrics_check *metrics_recent(const struct metrics *m, size_t i);
 
-/* Prometheus text exposition of m and the agent's counters. Returns malloc'd text
- * (caller frees) or NULL on allocation failure. */
-char *metrics_render(const struct metrics *m, const struct agent_counters *ac);
+/* Prometheus text exposition of m, the agent's counters and the state gauges computed
+ * from the agent (readers and cards present) and pcscd_up (connected to pcscd now):
+ * every series in docs/monitoring.md. Returns malloc'd text (caller frees) or NULL on
+ * allocation failure. */
+char *metrics_render(const struct metrics *m, const struct agent *a, int pcscd_up);
 
 #endif

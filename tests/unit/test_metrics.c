@@ -1,5 +1,6 @@
 /* test_metrics.c — counters and the Prometheus exposition: results by label, the
- * cumulative latency histogram, TLS handshakes full vs resumed, the recent ring. */
+ * cumulative latency histogram, TLS handshakes full vs resumed, the recent ring, the
+ * build and state gauges, per-reader health counters, label escaping. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,6 +10,46 @@
 #include <cmocka.h>
 
 #include "core/metrics.h"
+#include "version.h"
+
+/* Every line of the exposition is a comment or `name{labels} value` with the labels
+ * well-formed: a scraper that rejects one line drops the whole scrape. */
+static void
+assert_well_formed(const char *t)
+{
+	const char *line = t;
+
+	while (*line) {
+		const char *end = strchr(line, '\n'), *p = line;
+
+		assert_non_null(end);
+		if (*p != '#') {
+			assert_true(strncmp(p, "cardupd_", 8) == 0);
+			while (p < end && *p != '{' && *p != ' ')
+				p++;
+			if (*p == '{') {
+				int inq = 0;
+
+				for (p++; p < end; p++) {
+					if (inq && *p == '\\') {
+						p++;
+						assert_true(*p == '\\' || *p == '"' || *p == 'n');
+					} else if (*p == '"')
+						inq = !inq;
+					else if (!inq && *p == '}')
+						break;
+					else
+						assert_true((unsigned char)*p >= 0x20 &&
+						    (unsigned char)*p < 0x7f);
+				}
+				assert_true(p < end && !inq);
+				p++;
+			}
+			assert_true(*p == ' ');
+		}
+		line = end + 1;
+	}
+}
 
 static void
 check(struct metrics *m, enum cms_outcome o, const char *code, int http, int resumed,
@@ -28,22 +69,23 @@ static void
 test_render(void **state)
 {
 	static struct metrics m;
-	struct agent_counters ac;
+	static struct agent a;
+	struct agent_counters *ac = &a.count;
 	char *t;
 
 	(void)state;
-	memset(&ac, 0, sizeof(ac));
-	ac.insertions = 3;
-	ac.prompts_shown = 2;
-	ac.prompts_proceeded = 1;
-	ac.prompts_timed_out = 1;
+	memset(&a, 0, sizeof(a));
+	ac->insertions = 3;
+	ac->prompts_shown = 2;
+	ac->prompts_proceeded = 1;
+	ac->prompts_timed_out = 1;
 	metrics_init(&m);
 	check(&m, CMS_OUT_NONE, "", 200, 0, 40);
 	check(&m, CMS_OUT_PENDING, "", 200, 1, 120);
 	check(&m, CMS_OUT_FAILED, "tls_untrusted", 0, 0, 7000);
 	check(&m, CMS_OUT_NONE, "", 404, 1, 90000);
 	metrics_pcscd_reconnect(&m);
-	t = metrics_render(&m, &ac);
+	t = metrics_render(&m, &a, 1);
 	assert_non_null(t);
 	assert_non_null(strstr(t, "cardupd_checks_total{result=\"none\"} 2\n"));
 	assert_non_null(strstr(t, "cardupd_checks_total{result=\"pending\"} 1\n"));
@@ -61,6 +103,7 @@ test_render(void **state)
 	assert_non_null(strstr(t, "cardupd_tls_handshakes_total{kind=\"full\"} 1\n"));
 	assert_non_null(strstr(t, "cardupd_tls_handshakes_total{kind=\"resumed\"} 2\n"));
 	assert_non_null(strstr(t, "# TYPE cardupd_check_duration_seconds histogram\n"));
+	assert_well_formed(t);
 	free(t);
 	assert_string_equal(metrics_recent(&m, 0)->result, "none");
 	assert_int_equal(metrics_recent(&m, 0)->latency_ms, 90000);
@@ -88,12 +131,130 @@ test_bounded(void **state)
 	assert_string_equal(metrics_recent(&m, 1)->result, "code_99");
 }
 
+static void
+test_gauges(void **state)
+{
+	static struct metrics m;
+	static struct agent a;
+	struct cms_result r;
+	char *t, want[160];
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	metrics_init(&m);
+	t = metrics_render(&m, &a, 0);
+	assert_non_null(t);
+	snprintf(want, sizeof(want), "cardupd_build_info{version=\"%s\"} 1\n", CARDUPD_VERSION);
+	assert_non_null(strstr(t, want));
+	assert_non_null(strstr(t, "# TYPE cardupd_build_info gauge\n"));
+	assert_non_null(strstr(t, "\ncardupd_pcscd_up 0\n"));
+	assert_non_null(strstr(t, "\ncardupd_cms_breaker_open 0\n"));
+	assert_non_null(strstr(t, "\ncardupd_readers_present 0\n"));
+	assert_non_null(strstr(t, "\ncardupd_cards_present 0\n"));
+	/* anchors unknown: no gauge rather than a false "expired in 1970" */
+	assert_null(strstr(t, "cardupd_trust_anchors"));
+	free(t);
+
+	a.r[0].used = 1;
+	a.r[0].card_present = 1;
+	a.r[1].used = 1;
+	a.r[3].used = 1;
+	a.r[3].card_present = 1;
+	a.r[5].card_present = 1;	/* not used: not counted */
+	memset(&r, 0, sizeof(r));
+	r.outcome = CMS_OUT_FAILED;
+	snprintf(r.code, sizeof(r.code), "connect");
+	r.breaker_open = 1;
+	metrics_record_check(&m, "R", "manual", &r, 5, 1700000000);
+	metrics_set_anchors(&m, 2, 1893456000);
+	t = metrics_render(&m, &a, 1);
+	assert_non_null(t);
+	assert_non_null(strstr(t, "\ncardupd_pcscd_up 1\n"));
+	assert_non_null(strstr(t, "\ncardupd_cms_breaker_open 1\n"));
+	assert_non_null(strstr(t, "\ncardupd_readers_present 3\n"));
+	assert_non_null(strstr(t, "\ncardupd_cards_present 2\n"));
+	assert_non_null(strstr(t, "\ncardupd_trust_anchors 2\n"));
+	assert_non_null(strstr(t, "\ncardupd_trust_anchors_expiry_timestamp_seconds 1893456000\n"));
+	assert_well_formed(t);
+	free(t);
+
+	/* the next good answer closes it again */
+	r.outcome = CMS_OUT_NONE;
+	r.code[0] = '\0';
+	r.http_status = 200;
+	r.breaker_open = 0;
+	metrics_record_check(&m, "R", "manual", &r, 5, 1700000000);
+	metrics_set_anchors(&m, 0, 1893456000);
+	t = metrics_render(&m, &a, 1);
+	assert_non_null(strstr(t, "\ncardupd_cms_breaker_open 0\n"));
+	assert_null(strstr(t, "cardupd_trust_anchors"));
+	free(t);
+}
+
+static void
+test_readers(void **state)
+{
+	static struct metrics m;
+	static struct agent a;
+	char name[32], *t;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	metrics_init(&m);
+	metrics_reader_appeared(&m, "Virtual PCD 00 00");
+	metrics_reader_gone(&m, "Virtual PCD 00 00");
+	metrics_reader_appeared(&m, "Virtual PCD 00 00");
+	metrics_reader_appeared(&m, "Odd \"reader\" \\ 1\n\x01\xc3\xa9");
+	metrics_read_error(&m, "Virtual PCD 00 00", READER_ERR_TIMEOUT);
+	metrics_read_error(&m, "Virtual PCD 00 00", READER_ERR_TIMEOUT);
+	metrics_read_error(&m, "Virtual PCD 00 00", READER_ERR_CONNECT);
+	metrics_read_error(&m, "Virtual PCD 00 00", (enum reader_error)99);
+	metrics_read_error(&m, "Virtual PCD 00 01", READER_ERR_ANSWER);
+	t = metrics_render(&m, &a, 1);
+	assert_non_null(t);
+	assert_non_null(strstr(t, "# TYPE cardupd_reader_appeared_total counter\n"));
+	assert_non_null(strstr(t, "cardupd_reader_appeared_total{reader=\"Virtual PCD 00 00\"} 2\n"));
+	assert_non_null(strstr(t, "cardupd_reader_gone_total{reader=\"Virtual PCD 00 00\"} 1\n"));
+	assert_non_null(strstr(t, "cardupd_card_read_errors_total{reader=\"Virtual PCD 00 00\","
+	    "kind=\"timeout\"} 2\n"));
+	assert_non_null(strstr(t, "cardupd_card_read_errors_total{reader=\"Virtual PCD 00 00\","
+	    "kind=\"connect\"} 1\n"));
+	assert_non_null(strstr(t, "cardupd_card_read_errors_total{reader=\"Virtual PCD 00 00\","
+	    "kind=\"other\"} 1\n"));
+	assert_non_null(strstr(t, "cardupd_card_read_errors_total{reader=\"Virtual PCD 00 00\","
+	    "kind=\"transmit\"} 0\n"));
+	/* a reader seen only through a read error still gets every series */
+	assert_non_null(strstr(t, "cardupd_reader_appeared_total{reader=\"Virtual PCD 00 01\"} 0\n"));
+	assert_non_null(strstr(t, "cardupd_card_read_errors_total{reader=\"Virtual PCD 00 01\","
+	    "kind=\"answer\"} 1\n"));
+	assert_non_null(strstr(t, "cardupd_reader_appeared_total{reader="
+	    "\"Odd \\\"reader\\\" \\\\ 1\\n???\"} 1\n"));
+	assert_null(strstr(t, "reader=\"other\""));
+	assert_well_formed(t);
+	free(t);
+
+	/* bounded: names past METRICS_READERS share reader="other" */
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "Reader %d", i);
+		metrics_reader_appeared(&m, name);
+	}
+	assert_int_equal(m.n_readers, METRICS_READERS);
+	t = metrics_render(&m, &a, 1);
+	assert_non_null(strstr(t, "cardupd_reader_appeared_total{reader=\"other\"} 27\n"));
+	assert_non_null(strstr(t, "cardupd_reader_appeared_total{reader=\"Reader 12\"} 1\n"));
+	assert_null(strstr(t, "reader=\"Reader 13\""));
+	assert_well_formed(t);
+	free(t);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_bounded),
+		cmocka_unit_test(test_gauges),
+		cmocka_unit_test(test_readers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -130,7 +130,7 @@ admin_snapshot_build(const struct agent *a, const struct cfg *cfg,
 	js = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
 	s->status_json = strdup(js);
 	json_object_put(root);
-	s->metrics = metrics_render(m, &a->count);
+	s->metrics = metrics_render(m, a, pcsc_up);
 	if (s->status_json == NULL || s->metrics == NULL) {
 		admin_snapshot_free(s);
 		return NULL;
