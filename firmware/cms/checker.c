@@ -237,6 +237,7 @@ run_job(struct checker *c, struct settings *s, const struct check_job *job)
 	breaker_recheck_note(&c->breaker, key, res->outcome == CMS_OUT_NONE,
 	    res->recheck_after_s, clock_mono_ms());
 report:
+	res->breaker_open = c->breaker.state != BREAKER_CLOSED;	/* for /metrics */
 	if (atomic_load(&c->live[job->reader_idx]) != job->check_seq) {
 		free(res);
 		return;		/* cancelled while on the wire */
