@@ -63,6 +63,7 @@ struct read_job {
 	int			 orphan;	/* nobody wants the result any more */
 	char			 reader[PCSC_READER_NAME_MAX];
 	int			 ok;
+	enum reader_error	 error;		/* !ok: why */
 	struct card_identity	 id;
 };
 
@@ -154,6 +155,20 @@ post(struct pcsc_watcher *w, enum pcsc_event_type type, const char *reader,
 	explicit_bzero(&ev.id, sizeof(ev.id));
 }
 
+static void
+post_failed(struct pcsc_watcher *w, const char *reader, int startup,
+    enum reader_error why)
+{
+	struct pcsc_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = PCSC_EV_CARD_READ_FAILED;
+	copy_str(ev.reader, reader, sizeof(ev.reader));
+	ev.startup = startup;
+	ev.error = why;
+	w->cb(w->arg, &ev);
+}
+
 /* ---- the read thread ------------------------------------------------------------ */
 
 struct xmit_ctx {
@@ -238,6 +253,7 @@ read_card(struct read_job *j)
 	char		tag[9];
 
 	/* Own context: the watcher's is blocked in SCardGetStatusChange. */
+	j->error = READER_ERR_OTHER;
 	rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx);
 	if (rv != SCARD_S_SUCCESS) {
 		log_warnx("pcsc: %s: SCardEstablishContext: %s", j->reader,
@@ -246,6 +262,7 @@ read_card(struct read_job *j)
 	}
 	rv = SCardConnect(ctx, j->reader, SCARD_SHARE_SHARED,
 	    SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &card, &proto);
+	j->error = READER_ERR_CONNECT;
 	if (rv != SCARD_S_SUCCESS) {
 		if (card_gone(rv))
 			log_info("pcsc: %s: card went away before it was read",
@@ -261,6 +278,7 @@ read_card(struct read_job *j)
 		    pcsc_stringify_error(rv));
 		goto out_card;
 	}
+	j->error = READER_ERR_ATR;
 	namelen = sizeof(name);
 	atrlen = sizeof(atr);
 	rv = SCardStatus(card, name, &namelen, &state, &proto, atr, &atrlen);
@@ -291,6 +309,8 @@ read_card(struct read_job *j)
 		goto out_tx;
 	}
 	if (card_read_identity(pcsc_xmit, &x, &j->id) == -1) {
+		j->error = x.rv == SCARD_S_SUCCESS && !x.short_reply ? READER_ERR_ANSWER :
+		    READER_ERR_TRANSMIT;
 		if (card_gone(x.rv))
 			log_info("pcsc: %s: card pulled during the read",
 			    j->reader);
@@ -442,7 +462,7 @@ card_arrived(struct pcsc_watcher *w, struct reader *r, int startup)
 		return;
 	}
 	if (start_read(w, r) == -1)
-		post(w, PCSC_EV_CARD_READ_FAILED, r->name, startup, NULL);
+		post_failed(w, r->name, startup, READER_ERR_OTHER);
 }
 
 static void
@@ -462,6 +482,7 @@ collect_reads(struct pcsc_watcher *w)
 	struct reader		*r;
 	struct read_job		*j;
 	struct card_identity	 id;
+	enum reader_error	 why = READER_ERR_OTHER;
 	size_t			 i;
 	int			 done, ok;
 
@@ -473,6 +494,7 @@ collect_reads(struct pcsc_watcher *w)
 		if ((done = j->done)) {
 			j->collected = 1;
 			ok = j->ok;
+			why = j->error;
 			id = j->id;
 			pthread_cond_broadcast(&w->hub->cond);
 			job_unref_locked(j);
@@ -481,15 +503,14 @@ collect_reads(struct pcsc_watcher *w)
 			pthread_mutex_unlock(&w->hub->lock);
 		if (!done)
 			continue;
-		if (r->post_result && r->present)
-			post(w, ok ? PCSC_EV_CARD_IDENTITY :
-			    PCSC_EV_CARD_READ_FAILED, r->name, r->card_startup,
-			    ok ? &id : NULL);
+		if (r->post_result && r->present && ok)
+			post(w, PCSC_EV_CARD_IDENTITY, r->name, r->card_startup, &id);
+		else if (r->post_result && r->present)
+			post_failed(w, r->name, r->card_startup, why);
 		explicit_bzero(&id, sizeof(id));
 		r->post_result = 0;
 		if (r->present && r->read_pending && start_read(w, r) == -1)
-			post(w, PCSC_EV_CARD_READ_FAILED, r->name,
-			    r->card_startup, NULL);
+			post_failed(w, r->name, r->card_startup, READER_ERR_OTHER);
 	}
 }
 
@@ -521,8 +542,7 @@ expire_reads(struct pcsc_watcher *w)
 		    r->name, CONFIG_PCSC_READ_TIMEOUT_MS);
 		r->post_result = 0;
 		if (r->present)
-			post(w, PCSC_EV_CARD_READ_FAILED, r->name, r->card_startup,
-			    NULL);
+			post_failed(w, r->name, r->card_startup, READER_ERR_TIMEOUT);
 	}
 	return min == -1 ? INFINITE : (DWORD)min;
 }

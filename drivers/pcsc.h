@@ -25,6 +25,7 @@ struct pcsc_event {
 	char			reader[PCSC_READER_NAME_MAX];
 	int			startup;	/* card was already there at start/reconnect */
 	struct card_identity	id;	/* PCSC_EV_CARD_IDENTITY only */
+	enum reader_error	error;	/* PCSC_EV_CARD_READ_FAILED only: why */
 };
 
 /* Called from the watcher thread for every event. Must not block for long; the
