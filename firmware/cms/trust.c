@@ -265,11 +265,13 @@ x509_errname(int e)
 	}
 }
 
-/* Decodes one DER certificate into an anchor with owned DN and key. */
+/* Decodes one DER certificate into an anchor with owned DN and key; lowers
+ * *not_after (0: none yet) to its expiry. */
 static int
 add_anchor(const char *path, size_t idx, const unsigned char *der, size_t len,
-    br_x509_trust_anchor *ta, char *err, size_t errlen)
+    br_x509_trust_anchor *ta, long long *not_after, char *err, size_t errlen)
 {
+	long long na;
 	br_x509_decoder_context dc;
 	struct gbuf dn = { 0 };
 	const br_x509_pkey *pk;
@@ -291,6 +293,10 @@ add_anchor(const char *path, size_t idx, const unsigned char *der, size_t len,
 		gbuf_free(&dn);
 		return -1;
 	}
+	/* BearSSL counts days from 0000-01-01; 1970-01-01 is day 719528 */
+	na = ((long long)dc.notafter_days - 719528) * 86400 + dc.notafter_seconds;
+	if (*not_after == 0 || na < *not_after)
+		*not_after = na;
 	ta->dn.data = dn.p;		/* ownership moves to the anchor */
 	ta->dn.len = dn.len;
 	/* a CA certificate anchors chains; any other certificate is pinned as the
@@ -355,7 +361,7 @@ trust_load(const char *path, struct trust_anchors *out, char *err, size_t errlen
 			seterr(err, errlen, "%s: out of memory", path);
 			goto fail;
 		}
-		if (add_anchor(path, 0, d, len, &out->ta[0], err, errlen) == -1)
+		if (add_anchor(path, 0, d, len, &out->ta[0], &out->not_after, err, errlen) == -1)
 			goto fail;
 		out->n = 1;
 		free(d);
@@ -377,7 +383,7 @@ trust_load(const char *path, struct trust_anchors *out, char *err, size_t errlen
 		if (!is_cert_label(objs[i].name))
 			continue;	/* a stray key or CRL in a bundle is harmless */
 		if (add_anchor(path, out->n, objs[i].data, objs[i].len,
-		    &out->ta[out->n], err, errlen) == -1)
+		    &out->ta[out->n], &out->not_after, err, errlen) == -1)
 			goto fail;
 		out->n++;
 	}

@@ -9,6 +9,8 @@
 struct trust_anchors {
 	br_x509_trust_anchor	*ta;	/* owned; freed by trust_free */
 	size_t			 n;
+	long long		 not_after;	/* the earliest expiry among them
+						   (unix time) */
 };
 
 /* Loads every certificate of `path` as a trust anchor: a CA certificate as a CA anchor,
