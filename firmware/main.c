@@ -172,6 +172,37 @@ warn_no_admin(const struct cfg *c, const char *path)
 }
 #endif
 
+#ifdef CONFIG_ADMIN
+/* Reader health for /metrics (SERVICE_UP, a reconnection, is counted where it is
+ * handled). */
+static void
+count_pcsc(struct metrics *m, const struct pcsc_event *pe)
+{
+	if (pe->type == PCSC_EV_READER_ADDED)
+		metrics_reader_appeared(m, pe->reader);
+	else if (pe->type == PCSC_EV_READER_REMOVED)
+		metrics_reader_gone(m, pe->reader);
+	else if (pe->type == PCSC_EV_CARD_READ_FAILED)
+		metrics_read_error(m, pe->reader, pe->error);
+}
+
+/* The trust anchors' count and earliest expiry for /metrics, read from the file the
+ * checker loads (at start and after each reload). */
+static void
+note_anchors(struct daemon *d)
+{
+	struct trust_anchors ta;
+	char err[256];
+
+	if (trust_load(d->cfg.cms_anchors, &ta, err, sizeof(err)) == -1) {
+		metrics_set_anchors(&d->metrics, 0, 0);
+		return;
+	}
+	metrics_set_anchors(&d->metrics, ta.n, ta.not_after);
+	trust_free(&ta);
+}
+#endif
+
 static void
 publish(struct daemon *d)
 {
@@ -375,6 +406,9 @@ dispatch(struct daemon *d, struct event *ev)
 
 		aev.reader = pe->reader;
 		aev.startup = pe->startup;
+#ifdef CONFIG_ADMIN
+		count_pcsc(&d->metrics, pe);
+#endif
 		switch (pe->type) {
 		case PCSC_EV_READER_ADDED:
 			log_info("reader \"%s\" added", pe->reader);
@@ -566,6 +600,7 @@ reload(struct daemon *d, const char *why)
 	d->cfg = nc;
 	d->agent.prompt_timeout_s = nc.prompt_timeout_s;
 #ifdef CONFIG_ADMIN
+	note_anchors(d);
 	admin_reconfigure(d->admin, &nc);
 #endif
 	log_init(nc.log_level, nc.log_syslog, 1);
@@ -732,6 +767,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 #ifdef CONFIG_ADMIN
+	note_anchors(&d);
 	d.admin = admin_start(&d.cfg, d.cfg_path, on_admin, &d, err, sizeof(err));
 	if (d.admin == NULL && err[0] != '\0') {
 		log_error("admin listener: %s", err);
