@@ -442,7 +442,9 @@ dispatch(struct daemon *d, struct event *ev)
 			log_warnx("pcscd is not reachable; waiting for it");
 			d->pcsc_up = 0;
 			aev.type = AGENT_EV_SERVICE_DOWN;
-			break;
+			handle(d, &aev);
+			publish(d);	/* pcscd's state changed even if no reader's did */
+			return;
 		case PCSC_EV_SERVICE_UP:
 			log_info("connected to pcscd");
 #ifdef CONFIG_ADMIN
