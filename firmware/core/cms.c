@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "base/json.h"
 #include "core/cms.h"
 
 static const char *const known_types[] = {
@@ -180,8 +181,8 @@ static int
 judge_body(const uint8_t *body, size_t len, const struct cms_origins *origins,
     struct cms_result *out)
 {
-	json_tokener *tok;
 	json_object *root, *pending, *agent;
+	const char *why;
 	size_t n;
 	int rc = -1;
 
@@ -189,23 +190,9 @@ judge_body(const uint8_t *body, size_t len, const struct cms_origins *origins,
 		cms_result_fail(out, "bad_response", "empty or oversized body (%zu bytes)", len);
 		return -1;
 	}
-	if ((tok = json_tokener_new_ex(CONFIG_CMS_JSON_MAX_DEPTH)) == NULL) {
-		cms_result_fail(out, "bad_response", "out of memory");
+	if ((root = json_parse_object(body, len, CONFIG_CMS_JSON_MAX_DEPTH, &why)) == NULL) {
+		cms_result_fail(out, "bad_response", "answer is not a JSON object: %s", why);
 		return -1;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	root = json_tokener_parse_ex(tok, (const char *)body, (int)len);
-	if (root == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
-		enum json_tokener_error e = json_tokener_get_error(tok);
-
-		cms_result_fail(out, "bad_response", "not JSON: %s",
-		    e == json_tokener_success ? "trailing data" : json_tokener_error_desc(e));
-		goto done;
-	}
-	if (!json_object_is_type(root, json_type_object)) {
-		cms_result_fail(out, "bad_response", "answer is not a JSON object");
-		goto done;
 	}
 	if (get_string(root, "card_id", out->card_id, sizeof(out->card_id), 0, 0) == -1) {
 		cms_result_fail(out, "bad_response", "card_id: not a string of < %d bytes",
@@ -282,7 +269,6 @@ judge_body(const uint8_t *body, size_t len, const struct cms_origins *origins,
 	rc = 0;
 done:
 	json_object_put(root);
-	json_tokener_free(tok);
 	return rc;
 }
 

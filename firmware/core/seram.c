@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "base/hex.h"
+#include "base/json.h"
 #include "core/seram.h"
 
 static int
@@ -109,8 +110,8 @@ int
 seram_parse_order(const uint8_t *body, size_t len, struct seram_order *out, char *err,
     size_t errlen)
 {
-	json_tokener *tok;
 	json_object *root = NULL, *v;
+	const char *why;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -119,16 +120,8 @@ seram_parse_order(const uint8_t *body, size_t len, struct seram_order *out, char
 		return 0;	/* a void order */
 	if (len > SERAM_ORDER_MAX_BYTES)
 		return fail(err, errlen, "order larger than the limit");
-	if ((tok = json_tokener_new_ex(8)) == NULL)
-		return fail(err, errlen, "out of memory");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	root = json_tokener_parse_ex(tok, (const char *)body, (int)len);
-	if (root == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len ||
-	    !json_object_is_type(root, json_type_object)) {
-		fail(err, errlen, "order is not a JSON object");
-		goto done;
-	}
+	if ((root = json_parse_object(body, len, 8, &why)) == NULL)
+		return fail(err, errlen, "order is not a JSON object");
 	if (json_object_object_get_ex(root, "delay", &v) && v != NULL) {
 		int64_t d;
 
@@ -173,7 +166,6 @@ seram_parse_order(const uint8_t *body, size_t len, struct seram_order *out, char
 	rc = 0;
 done:
 	json_object_put(root);
-	json_tokener_free(tok);
 	return rc;
 }
 
@@ -207,20 +199,14 @@ seram_build_handshake(const char *se_id)
 int
 seram_check_handshake(const uint8_t *body, size_t len, char *err, size_t errlen)
 {
-	json_tokener *tok;
 	json_object *root, *v;
+	const char *why;
 	int rc = -1;
 
 	if (len == 0 || len > 16384)
 		return fail(err, errlen, "handshake response empty or too large");
-	if ((tok = json_tokener_new_ex(4)) == NULL)
-		return fail(err, errlen, "out of memory");
-	root = json_tokener_parse_ex(tok, (const char *)body, (int)len);
-	if (root == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    !json_object_is_type(root, json_type_object)) {
-		fail(err, errlen, "handshake response is not a JSON object");
-		goto done;
-	}
+	if ((root = json_parse_object(body, len, 4, &why)) == NULL)
+		return fail(err, errlen, "handshake response is not a JSON object");
 	if (json_object_object_get_ex(root, "chosenVersion", &v) && v != NULL &&
 	    (!json_object_is_type(v, json_type_string) ||
 	    strcmp(json_object_get_string(v), "2.0.0") != 0)) {
@@ -242,7 +228,6 @@ seram_check_handshake(const uint8_t *body, size_t len, char *err, size_t errlen)
 	rc = 0;
 done:
 	json_object_put(root);
-	json_tokener_free(tok);
 	return rc;
 }
 

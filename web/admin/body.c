@@ -8,29 +8,20 @@
 
 #include <json-c/json.h>
 
+#include "base/json.h"
 #include "web/admin/server.h"
 
 /* see admin.h */
 json_object *
 admin_parse_body(const char *content_type, const char *body, size_t len)
 {
-	json_tokener *tok;
-	json_object *o;
+	const char *why;
 
 	/* application/json cannot be posted cross-origin without a preflight. */
 	if (content_type == NULL || strncasecmp(content_type, "application/json", 16) != 0 ||
 	    body == NULL || len > INT_MAX)
 		return NULL;
-	if ((tok = json_tokener_new_ex(ADMIN_JSON_DEPTH)) == NULL)
-		return NULL;
-	o = json_tokener_parse_ex(tok, body, (int)len);
-	if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
-	    !json_object_is_type(o, json_type_object))) {
-		json_object_put(o);
-		o = NULL;
-	}
-	json_tokener_free(tok);
-	return o;
+	return json_parse_object(body, len, ADMIN_JSON_DEPTH, &why);
 }
 
 /* The JSON object of a request body, or NULL. */

@@ -21,6 +21,7 @@
 #include "core/config.h"
 #include "web/listen.h"
 #include "web/mhd.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "web/kiosk/kiosk.h"
 
@@ -262,19 +263,14 @@ web_publish(struct web_server *ws, struct web_snapshot *snap)
 static int
 parse_cmd_body(const struct web_body *up, struct web_cmd *cmd, const char **why)
 {
-	json_tokener *tok;
 	json_object *root, *v;
+	const char *jwhy;
 	int rc = -1;
 
-	if ((tok = json_tokener_new_ex(4)) == NULL) {
-		*why = "out of memory";
-		return -1;
-	}
-	root = json_tokener_parse_ex(tok, up->buf != NULL ? up->buf : "", (int)up->len);
-	if (root == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    !json_object_is_type(root, json_type_object)) {
+	if ((root = json_parse_object(up->buf != NULL ? up->buf : "", up->len, 4,
+	    &jwhy)) == NULL) {
 		*why = "body is not a JSON object";
-		goto done;
+		return -1;
 	}
 	if (json_object_object_get_ex(root, "reader", &v) && v != NULL) {
 		if (!json_object_is_type(v, json_type_string) ||
@@ -295,7 +291,6 @@ parse_cmd_body(const struct web_body *up, struct web_cmd *cmd, const char **why)
 	rc = 0;
 done:
 	json_object_put(root);
-	json_tokener_free(tok);
 	return rc;
 }
 
