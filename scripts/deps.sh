@@ -8,7 +8,8 @@ PKGS="gcc make pkg-config libc6-dev
 libpcsclite-dev pcscd libccid vsmartcard-vpcd
 libbearssl-dev libmicrohttpd-dev libjson-c-dev libinih-dev libcmocka-dev
 libgnutls28-dev libcrypt-dev whois
-python3-kconfiglib python3-pytest openssl curl util-linux procps
+python3-kconfiglib python3-pytest python3-yaml openssl curl util-linux procps
+prometheus
 clang libclang-rt-14-dev
 chromium
 nginx-light wrk opensc"
