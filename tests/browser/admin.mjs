@@ -43,7 +43,8 @@ async function logMatch(rig, re, ms = 5000) {
 
 async function main() {
   fs.mkdirSync(SHOTS, { recursive: true });
-  let rig, browser, failed = false;
+  let rig, browser, failed = false, shown = null;
+  const trail = [];
   const shot = async (page, name) => page.screenshot({ path: path.join(SHOTS, `admin-${name}.png`), fullPage: true });
   try {
     rig = await Rig.start();
@@ -60,6 +61,19 @@ async function main() {
     const page = await browser.context.newPage();
     const dialogs = [];
     page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+    // What the page did, for the report of a failure: every API exchange, page errors.
+    const t0 = Date.now();
+    page.on('requestfinished', async (r) => {
+      const resp = await r.response().catch(() => null);
+      trail.push(`${Date.now() - t0} ms ${r.method()} ${new URL(r.url()).pathname} -> ${resp ? resp.status() : '?'}`);
+    });
+    page.on('requestfailed', (r) => trail.push(`${Date.now() - t0} ms ${r.method()} ${new URL(r.url()).pathname} FAILED ${r.failure() && r.failure().errorText}`));
+    page.on('pageerror', (e) => trail.push(`${Date.now() - t0} ms page error: ${e.message}`));
+    page.on('console', (m) => trail.push(`${Date.now() - t0} ms console.${m.type()}: ${m.text()}`));
+    shown = () => page.evaluate(() => ({
+      tab: [...document.querySelectorAll('main > section')].filter((s) => !s.hidden).map((s) => s.id),
+      loginError: document.querySelector('#login-error').textContent,
+      flash: document.querySelector('#flash').textContent }));
     const base = `https://127.0.0.1:${port}`;
 
     // 1. Setup: the fingerprint is on the page, the code sets the first password.
@@ -138,7 +152,13 @@ async function main() {
   } catch (e) {
     failed = true;
     console.log('  FAIL  ' + (e.stack || e));
-    if (rig) console.log(rig.stderrTail());
+    if (shown) console.log('  page now: ' + JSON.stringify(await shown().catch((x) => String(x))));
+    console.log(trail.map((l) => '  | ' + l).join('\n'));
+    if (rig) {
+      console.log(rig.stderrTail());
+      const log = await rig.logSince(0).catch(() => ({ text: '' }));
+      console.log(log.text.trim().split('\n').slice(-40).map((l) => '  cardupd| ' + l).join('\n'));
+    }
   } finally {
     if (browser) await browser.close();
     if (rig) await rig.call('shutdown').catch(() => {});

@@ -29,8 +29,11 @@ Commands (arguments besides "id" and "cmd"):
              guid (hex), fascn (hex), no_cplc (bool).  A card of the same name that is
              still inserted is removed first.  Result: {"t_connect_ms"} (wall clock, ms,
              just after the vpcd socket connected = "card inserted").
-  remove     card (default "a"; "*" removes every card).
-  wait_seen  card, timeout (s): until pcscd has powered the card up and read its ATR.
+  remove     card (default "a"; "*" removes every card).  Returns once pcscd itself
+             reports each reader that held one of them empty (a PC/SC client of the
+             private pcscd, pcscwatch.py), so a later insert is always a new card.
+  wait_seen  card, timeout (s, default 30): until pcscd has powered the card up, read its
+             ATR and reports the reader holding a card.
   card_times card: {"t_connect_ms", "controls": [[t_ms, code], ...]} for the current
              insertion (code 1 = power on, 4 = get ATR: pcscd's detection of the card).
   cms        match (GUID hex | "cplc:.." | "atr:.." | "*"; default: the default GUID),
@@ -53,6 +56,12 @@ Commands (arguments besides "id" and "cmd"):
              of the previous restart; {} = defaults).  Stops cardupd (SIGTERM), writes
              the config, starts it on the same kiosk port and waits until it lists
              `readers` readers (default 2).  Result: {"rc": exit status of the old one}.
+  reset      the clean start of a test: stops cardupd, removes every card (waiting as
+             remove does), forgets every CMS script, route (SERAM) and recorded
+             request, drops the config overrides, starts cardupd with the rig defaults
+             and waits until its /api/v1/state lists `readers` readers (default 2), each
+             with no card and in phase idle.  Result: {"log_offset": the end of the
+             cardupd log before this start}.
   stop       stop cardupd (SIGTERM).  Result: {"rc"}.
   start      start cardupd again with the current config; waits like restart.
   state      cardupd's GET /api/v1/state.
@@ -86,8 +95,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from certs import make_pki          # noqa: E402
 from daemon import Cardupd          # noqa: E402
 from pcscd import PrivatePcscd      # noqa: E402
+from pcscwatch import ReaderWatch   # noqa: E402
 from testcms import TestCMS         # noqa: E402
-from vcard import DEFAULT_FASCN, DEFAULT_GUID, Card   # noqa: E402
+from vcard import DEFAULT_FASCN, DEFAULT_GUID, Card, removal_seen   # noqa: E402
+
+#: How long rigd waits for pcscd or cardupd to reach a state: generous, since only a
+#: failure ever waits that long (a loaded 2-core CI machine can be slow).
+STATE_TIMEOUT_S = 30.0
 
 
 def now_ms():
@@ -144,6 +158,7 @@ class Rig:
     def start(self):
         self.pki = make_pki(os.path.join(self.tmp, "pki"))
         self.pcscd = PrivatePcscd(self.tmp).start()
+        self.watch = ReaderWatch(self.pcscd.socket_path)
         self.cms = TestCMS(self.pki["server_cert"], self.pki["server_key"]).start()
         self.daemon = Cardupd(self.binary, self.tmp, self.pcscd.env, self.cms.url,
                               self.pki["ca_cert"], [self.cms.origin], {})
@@ -164,18 +179,40 @@ class Rig:
             "pid": os.getpid(),
         }
 
-    def _start_daemon(self, timeout=10.0):
+    def _start_daemon(self, timeout=STATE_TIMEOUT_S):
         self.daemon.write_config(self.conf)
         self.daemon.start(wait=True, timeout=timeout)
         # Ready means the reader watcher has listed the readers, not only that the
         # kiosk listener answers.
         want = self.expect_readers
+        self._wait_daemon(lambda st: len(st.get("readers", [])) >= want,
+                          "cardupd to list %d readers" % want, timeout)
+
+    def _wait_daemon(self, pred, what, timeout=STATE_TIMEOUT_S):
+        """Polls cardupd's state until pred(state); the last state goes in the error."""
         end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if len(self.daemon.state().get("readers", [])) >= want:
-                return
-            time.sleep(0.01)
-        raise RuntimeError("cardupd lists fewer than %d readers after %.0f s" % (want, timeout))
+        last = None
+        while True:
+            last = self.daemon.state()
+            if pred(last):
+                return last
+            if time.monotonic() >= end:
+                raise RuntimeError("timed out after %.0f s waiting for %s; last state: %s"
+                                   % (timeout, what, json.dumps(last)))
+            time.sleep(0.02)
+
+    def _remove(self, cards):
+        """Removes cards and waits until pcscd reports each of their readers empty."""
+        ports = set()
+        for c in cards:
+            addr = getattr(c, "_addr", None)
+            if getattr(c, "_sock", None) is not None and addr is not None:
+                ports.add(addr)     # in a reader now (not a card removed earlier)
+            c.remove()
+        for host, port in sorted(ports):
+            self.watch.wait(self.pcscd.reader_names[port - self.pcscd.port], present=False,
+                            timeout=STATE_TIMEOUT_S)
+            removal_seen(port, host)
 
     def close(self):
         if self._closed:
@@ -216,7 +253,7 @@ class Rig:
         with self.cards_lock:
             old = self.cards.get(name)
         if old is not None:
-            old.remove()
+            self._remove([old])
         card = TimedCard(**kw)      # same arguments, same identity: "the same card"
         with self.cards_lock:
             self.cards[name] = card
@@ -228,8 +265,7 @@ class Rig:
         with self.cards_lock:
             names = list(self.cards) if name == "*" else [name]
             cards = [self.cards[n] for n in names if n in self.cards]
-        for c in cards:
-            c.remove()
+        self._remove(cards)
         return {"removed": len(cards)}
 
     def _card(self, a):
@@ -240,7 +276,14 @@ class Rig:
             return self.cards[name]
 
     def cmd_wait_seen(self, a):
-        self._card(a).wait_seen(float(a.get("timeout", 3.0)))
+        card = self._card(a)
+        timeout = float(a.get("timeout", STATE_TIMEOUT_S))
+        with card._cond:
+            if not card._cond.wait_for(lambda: card._seen, timeout):
+                raise TimeoutError("pcscd did not power the card up within %.1f s" % timeout)
+        # ... and pcscd's reader state says so (it is updated just after the ATR read).
+        self.watch.wait(self.pcscd.reader_names[card._addr[1] - self.pcscd.port],
+                        present=True, timeout=timeout)
         return {}
 
     def cmd_card_times(self, a):
@@ -330,6 +373,31 @@ class Rig:
             raise ValueError("conf: {section: {key: value}}")
         return {str(s): {str(k): ("yes" if v is True else "no" if v is False else str(v))
                          for k, v in kv.items()} for s, kv in conf.items()}
+
+    def cmd_reset(self, a):
+        with self.life:
+            self.daemon.stop()
+            with self.cards_lock:
+                cards = list(self.cards.values())
+                self.cards.clear()
+            self._remove(cards)
+            self.cms.reset()
+            self.scripted.clear()
+            self.req_offset = 0
+            self.ra = None
+            self.conf = {}
+            self.expect_readers = int(a.get("readers", 2))
+            try:
+                offset = os.path.getsize(self.daemon.log_path)
+            except OSError:
+                offset = 0
+            self._start_daemon()
+            want = self.expect_readers
+            self._wait_daemon(lambda st: len(st["readers"]) == want and all(
+                r.get("card") == "absent" and r.get("phase") == "idle" and
+                not r.get("prompt") and not r.get("message") for r in st["readers"]),
+                "%d readers, no card, idle" % want)
+        return {"log_offset": offset}
 
     def cmd_restart(self, a):
         with self.life:

@@ -481,6 +481,18 @@ class TestCMS:
             else:
                 self._scripts[m] = [list(answer), 0] if isinstance(answer, list) else answer
 
+    def reset(self):
+        """Forget every script and extra route (a SERAM remote agent's), and every
+        recording: the CMS as just started, on the same port and certificate, for the
+        next test of a long-lived rig.  Open connections are dropped."""
+        with self._lock:
+            self._scripts.clear()
+            self.routes.clear()
+            for lst in (self.requests, self.portal_visits, self.tls_errors,
+                        self.route_requests):
+                del lst[:]
+        self.drop_connections()
+
     def route(self, method, path, fn):
         """Add an extra endpoint (e.g. SERAM): fn(request_dict) -> answer dict."""
         self.routes[(method.upper(), path)] = fn

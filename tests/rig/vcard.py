@@ -85,6 +85,13 @@ REINSERT_GAP_S = 0.5
 _last_removal = {}      # (host, port) -> time.monotonic() of the last remove()
 
 
+def removal_seen(port, host="127.0.0.1"):
+    """Tell insert() that pcscd has reported the reader on `port` empty since the last
+    remove() there (e.g. through pcscwatch.ReaderWatch): the next insertion is a new
+    event whatever the time, so insert() needs no REINSERT_GAP_S."""
+    _last_removal.pop((host, port), None)
+
+
 # --- small BER-TLV helpers -----------------------------------------------------------
 
 def ber_len(n):

@@ -12,7 +12,7 @@ export const RIGD = path.join(REPO, 'tests', 'rig', 'rigd.py');
 
 export class Rig {
   static async start({ bin = process.env.CARDUPD_BIN || path.join(REPO, 'build', 'cardupd'),
-                       args = [], quiet = true, timeoutMs = 30000 } = {}) {
+                       args = [], quiet = true, timeoutMs = 60000 } = {}) {
     const rig = new Rig();
     await rig._spawn(bin, args, quiet, timeoutMs);
     return rig;
@@ -81,7 +81,8 @@ export class Rig {
   }
 
   /** Polls cardupd's state until pred(state) is truthy. */
-  async waitState(pred, { timeoutMs = 8000, what = 'daemon state' } = {}) {
+  // The timeout bounds a failure only: generous for a loaded 2-core machine.
+  async waitState(pred, { timeoutMs = 20000, what = 'daemon state' } = {}) {
     const end = Date.now() + timeoutMs;
     let last = null;
     for (;;) {
