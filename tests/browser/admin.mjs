@@ -159,10 +159,15 @@ async function main() {
       const log = await rig.logSince(0).catch(() => ({ text: '' }));
       console.log(log.text.trim().split('\n').slice(-40).map((l) => '  cardupd| ' + l).join('\n'));
     }
-  } finally {
-    if (browser) await browser.close();
-    if (rig) await rig.call('shutdown').catch(() => {});
   }
+  if (process.env.CARDUPD_TEST_TRACE && !failed && rig) {   // the same report on success
+    console.log(trail.map((l) => '  | ' + l).join('\n'));
+    const log = await rig.logSince(0).catch(() => ({ text: '' }));
+    console.log(log.text.trim().split('\n').filter((l) => /admin|MHD|limit/i.test(l))
+      .map((l) => '  cardupd| ' + l).join('\n'));
+  }
+  if (browser) await browser.close();
+  if (rig) await rig.call('shutdown').catch(() => {});
   console.log(failed ? 'admin browser test: FAILED' : 'admin browser test: ok');
   process.exit(failed ? 1 : 0);
 }

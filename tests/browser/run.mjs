@@ -226,7 +226,9 @@ test('card update journey (SERAM): Proceed → portal → session on the card �
   await rig.call('restart', { conf: { kiosk: { return_url_param: 'kiosk_return' } } });
   await page.reload();
   await waitPhase(page, 'idle');
-  const { certificate } = await rig.call('seram', { hold_s: 1.5, note: 'Writing your new certificate' });
+  // Gated: each long poll of the remote agent ends when this test says so, so that the
+  // page is seen in every step of the session however slow the machine is.
+  const { certificate } = await rig.call('seram', { gated: true, note: 'Writing your new certificate' });
   await rig.call('insert');
   await waitPhase(page, 'prompt');
   await Promise.all([page.waitForURL((u) => u.pathname === '/portal'), page.click('#btn-proceed')]);
@@ -235,13 +237,15 @@ test('card update journey (SERAM): Proceed → portal → session on the card �
   await shot('portal-page-seram');
   // The portal hands the browser back; the update is running on the card meanwhile.
   await page.goto(portal.searchParams.get('kiosk_return'));
-  await waitPhase(page, 'updating', 8000);
+  await waitPhase(page, 'updating');
   assert.match(await page.textContent('#updating-title'), /Updating your card — do not remove it/);
   assert.equal(await page.isVisible('#btn-session-cancel'), true);
+  await rig.call('seram_release');    // the first long poll ends: the notification, the APDUs
   await page.waitForFunction(() => document.getElementById('session-progress').textContent ===
     'Writing your new certificate', null, { timeout: STATE_TIMEOUT_MS });
   await shot('updating');
-  await waitPhase(page, 'reinsert', 10000);
+  await rig.call('seram_release');    // the second ends: stop
+  await waitPhase(page, 'reinsert');
   await shot('reinsert-after-update');
   assert.equal((await rig.call('card_object', { tag: '5FC105' })).value, certificate);
   const { reports, handshakes } = await rig.call('seram_reports');
@@ -260,7 +264,7 @@ test('card update (SERAM): Cancel on the kiosk page ends the session', async ({ 
   await rig.call('restart', { conf: { kiosk: { return_url_param: 'kiosk_return' } } });
   await page.reload();
   await waitPhase(page, 'idle');
-  await rig.call('seram', { hold_s: 4 });
+  await rig.call('seram', { gated: true });   // never released: the session waits for Cancel
   await rig.call('insert');
   await waitPhase(page, 'prompt');
   await Promise.all([page.waitForURL((u) => u.pathname === '/portal'), page.click('#btn-proceed')]);

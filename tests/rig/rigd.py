@@ -47,6 +47,9 @@ Commands (arguments besides "id" and "cmd"):
              pending + agent.seram_url: start, a long poll of hold_s, a notification,
              SELECT PIV + PUT DATA of a new certificate (tag 5FC105), a second long poll,
              stop.  Result: {"seram_url", "certificate" (hex written)}.
+             gated (bool): each of the two long polls lasts until a seram_release
+             instead of hold_s, so a test sees every step whatever the machine's speed.
+  seram_release  ends the next gated long poll.  Result: {"released": its index}.
   seram_reports  {"reports": the local agent's reports so far, "handshakes": n}.
   card_object card, tag (hex): {"value": hex of that data object on the card, or null}.
   cms_reset  forget every script and the recorded requests.
@@ -151,6 +154,8 @@ class Rig:
         self.expect_readers = 2
         self.life = threading.Lock()        # daemon start/stop/restart
         self.cards_lock = threading.Lock()
+        self.gates = []                     # gated SERAM long polls (cmd_seram)
+        self.gates_released = 0
         self._closed = False
 
     # ---- lifecycle ----
@@ -218,6 +223,7 @@ class Rig:
         if self._closed:
             return
         self._closed = True
+        self._release_gates()
         for c in list(self.cards.values()):
             try:
                 c.remove()
@@ -323,14 +329,20 @@ class Rig:
     def cmd_seram(self, a):
         import testseram as ts
         hold = float(a.get("hold_s", 1.5))
+        self.gates = [threading.Event(), threading.Event()] if a.get("gated") else []
+        self.gates_released = 0
+
+        def poll(i):
+            return ({"delay": 0, "_gate": self.gates[i]} if self.gates
+                    else {"delay": 0, "_delay_s": hold})
         cert = bytes.fromhex("7082") + b"certificate written by the test CMS" + bytes(range(32))
         tag = bytes.fromhex("5FC105")
         self.ra = ts.RemoteAgent(self.cms, [
             dict(ts.start(), delay=0),
-            {"delay": 0, "_delay_s": hold},
+            poll(0),
             ts.notify(str(a.get("note", "Writing your new certificate"))),
             ts.apdus([ts.select_piv(), ts.put_data(tag, cert)]),
-            {"delay": 0, "_delay_s": hold},
+            poll(1),
             ts.stop()])
         match = DEFAULT_GUID.hex()
         self.cms.script(match, self.cms.pending("card-seram", updates=[
@@ -338,6 +350,18 @@ class Rig:
             agent={"seram_url": self.ra.url}))
         self.scripted.add(match)
         return {"seram_url": self.ra.url, "certificate": cert.hex()}
+
+    def cmd_seram_release(self, a):
+        gates = getattr(self, "gates", [])
+        if self.gates_released >= len(gates):
+            raise RuntimeError("no gated long poll left to release")
+        gates[self.gates_released].set()
+        self.gates_released += 1
+        return {"released": self.gates_released - 1}
+
+    def _release_gates(self):
+        for g in getattr(self, "gates", []):
+            g.set()         # no remote agent thread stays parked after its test
 
     def cmd_seram_reports(self, a):
         ra = getattr(self, "ra", None)
@@ -381,6 +405,7 @@ class Rig:
                 cards = list(self.cards.values())
                 self.cards.clear()
             self._remove(cards)
+            self._release_gates()
             self.cms.reset()
             self.scripted.clear()
             self.req_offset = 0

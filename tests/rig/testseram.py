@@ -12,6 +12,7 @@ and has fault modes. Standard library only.
 An order in the script is a dict (the JSON order) or a dict with rig keys:
   {"_close": True}          drop the connection instead of answering
   {"_delay_s": 2, ...}      answer after 2 s (long poll)
+  {"_gate": threading.Event()}  answer when the event is set (at most "_gate_max_s", 25 s)
   {"_raw": b"..."}          answer these bytes as the body
 After the script, void orders {"delay": idle_delay_ms} are sent, each held for
 idle_hold_s (a long poll).
@@ -109,6 +110,12 @@ class RemoteAgent:
             if any(c.get("ramCommandType") in ("ramStopCommand", "stopCommand")
                    for c in cmds if isinstance(c, dict)):
                 self.stopped = True
+        gate = order.get("_gate")
+        if gate is not None:
+            # A long poll that ends when the test says so (gate.set()), not after a time:
+            # the test can look at every step of the session, however slow the machine.
+            # Bounded below the SPEC's 30 s long poll, so the client never times out.
+            gate.wait(order.get("_gate_max_s", 25.0))
         ans = {k: v for k, v in order.items() if not k.startswith("_")}
         out = {"status": 200}
         if order.get("_close"):
