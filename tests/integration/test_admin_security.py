@@ -269,9 +269,17 @@ def test_slow_clients_cut_off(make_admin):
     s.close()
     assert cut is not None, "a byte-by-byte client was never cut off"
     assert deadline - 1 <= cut <= deadline + 4, cut
+    # Closed: at most a TLS alert record (0x15: libmicrohttpd's own timeout may win the
+    # race with the watchdog on a loaded machine), then the end of the stream.
     idle.settimeout(5)
+    got = b""
     try:
-        assert idle.recv(1) == b""
+        while True:
+            b = idle.recv(64)
+            if not b:
+                break
+            got += b
+            assert len(got) <= 64 and got[:1] == b"\x15", got
     except ConnectionResetError:
         pass
     idle.close()

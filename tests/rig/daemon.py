@@ -79,7 +79,7 @@ class Cardupd:
         with open(self.conf_path, "w") as f:
             f.write(raw)
 
-    def start(self, wait=True, timeout=10.0):
+    def start(self, wait=True, timeout=30.0):
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([self.binary, "-f", "-c", self.conf_path],
                                      env=self.env, stdout=self._log, stderr=self._log)
@@ -88,7 +88,7 @@ class Cardupd:
             self.wait_ready(timeout)
         return self
 
-    def wait_ready(self, timeout=10.0):
+    def wait_ready(self, timeout=30.0):
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self.proc.poll() is not None:
@@ -107,8 +107,10 @@ class Cardupd:
     def signal(self, sig):
         self.proc.send_signal(sig)
 
-    def stop(self, timeout=5.0):
-        """SIGTERM, then SIGKILL after timeout. Returns the exit status."""
+    def stop(self, timeout=20.0):
+        """SIGTERM, then SIGKILL after timeout (generous: a sanitizer build on a loaded
+        machine takes seconds to exit, and a SIGKILL fails the test). Returns the exit
+        status."""
         if self.proc is None:
             return None
         if self.proc.poll() is None:
@@ -154,7 +156,7 @@ class Cardupd:
         return status, hdrs, payload
 
     def state(self):
-        status, _, js = self.request("GET", "/api/v1/state", timeout=2.0)
+        status, _, js = self.request("GET", "/api/v1/state", timeout=10.0)
         if status != 200:
             raise DaemonError("state: HTTP %d" % status)
         return js
@@ -169,8 +171,9 @@ class Cardupd:
                 return r
         return None
 
-    def wait_for(self, pred, timeout=8.0, what="condition"):
-        """Polls the state until pred(state) is true; returns that state."""
+    def wait_for(self, pred, timeout=20.0, what="condition"):
+        """Polls the state until pred(state) is true; returns that state.  The timeout
+        only bounds a failure: generous, for a loaded 2-core machine."""
         end = time.monotonic() + timeout
         last = None
         while time.monotonic() < end:
@@ -181,7 +184,7 @@ class Cardupd:
         raise AssertionError("timed out waiting for %s; last state: %s\n--- cardupd log:\n%s"
                              % (what, json.dumps(last), self.log()[-4000:]))
 
-    def wait_phase(self, reader, phase, timeout=8.0):
+    def wait_phase(self, reader, phase, timeout=20.0):
         def ok(st):
             return any(r["name"] == reader and r["phase"] == phase for r in st["readers"])
         st = self.wait_for(ok, timeout, "%s to reach %s" % (reader, phase))

@@ -101,8 +101,8 @@ class PrivatePcscd:
     """A private pcscd with readers "Virtual PCD 00 00" (vpcd port .port) and
     "Virtual PCD 00 01" (.port + 1).  Use as a context manager or start()/stop()."""
 
-    START_TIMEOUT = 10.0
-    STOP_TIMEOUT = 5.0
+    START_TIMEOUT = 30.0       # bounds a failure only (a loaded machine is slow)
+    STOP_TIMEOUT = 15.0
 
     def __init__(self, tmpdir=None, port=None, hide_usb=True, debug=None):
         if tmpdir is None:

@@ -230,7 +230,7 @@ class Card:
         t = self._thread
         return self._sock is not None and t is not None and t.is_alive()
 
-    def insert(self, port, host="127.0.0.1", timeout=5.0):
+    def insert(self, port, host="127.0.0.1", timeout=15.0):
         """Connect to vpcd (retrying up to `timeout` s) and serve in a daemon thread."""
         if self.connected:
             raise RuntimeError("card already inserted")
@@ -277,7 +277,7 @@ class Card:
         if t is not None and t is not threading.current_thread():
             t.join(5)
 
-    def wait_seen(self, timeout=3.0):
+    def wait_seen(self, timeout=10.0):
         """Block until pcscd has noticed this insertion (it powered the card up and read
         the ATR).  After a remove(), vpcd only accepts the next connection at
         a later 400 ms poll, so a re-insert can take up to ~0.8 s to be seen."""
@@ -286,7 +286,7 @@ class Card:
                 raise TimeoutError("pcscd did not power the card up within %.1f s" % timeout)
         time.sleep(0.02)    # pcscd updates the reader state just after the ATR read
 
-    def wait_apdus(self, n, timeout=5.0):
+    def wait_apdus(self, n, timeout=15.0):
         """Block until at least n APDUs were received in total; returns the list."""
         with self._cond:
             if not self._cond.wait_for(lambda: len(self.apdus) >= n, timeout):
