@@ -8,7 +8,7 @@ PKGS="gcc make pkg-config libc6-dev
 libpcsclite-dev pcscd libccid vsmartcard-vpcd
 libbearssl-dev libmicrohttpd-dev libjson-c-dev libinih-dev libcmocka-dev
 libgnutls28-dev libcrypt-dev whois
-python3-kconfiglib python3-pytest python3-yaml openssl curl util-linux procps
+python3-kconfiglib python3-pytest python3-yaml python3-jsonschema openssl curl util-linux procps
 prometheus
 clang libclang-rt-14-dev
 chromium
@@ -36,4 +36,11 @@ fi
 if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
 	echo "deps: npm install in tests/browser"
 	(cd tests/browser && npm install --no-audit --no-fund --loglevel=error)
+fi
+
+# OpenAPI lint: Redocly CLI (tests/openapi/package.json; telemetry off in its
+# redocly.yaml and in the test's environment).
+if [ -f tests/openapi/package.json ] && [ ! -d tests/openapi/node_modules/@redocly/cli ]; then
+	echo "deps: npm install in tests/openapi"
+	(cd tests/openapi && npm install --no-audit --no-fund --loglevel=error)
 fi

@@ -14,9 +14,18 @@ from daemon import Cardupd                  # noqa: E402
 from pcscd import PrivatePcscd              # noqa: E402
 from testcms import TestCMS                 # noqa: E402
 from vcard import Card                      # noqa: E402
+import openapi                              # noqa: E402
 
 BIN = os.environ.get("CARDUPD_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "cardupd")
+
+
+@pytest.fixture(autouse=True)
+def api_contracts():
+    """Every kiosk and admin API request and answer of a test is checked against
+    docs/api/*.openapi.yaml (tests/rig/openapi.py): an undocumented route or a
+    non-conforming body fails the test where it happens."""
+    openapi.enforce(sys.modules)
 
 
 @pytest.fixture(scope="session")
