@@ -46,6 +46,8 @@ struct cms_result {
 	int			resumed;	/* TLS session resumed (when http_status) */
 	int			breaker_open;	/* the CMS worker's circuit breaker is
 						   open (or probing) after this check */
+	int			reused;		/* sent on a kept-alive connection: no
+						   handshake at all (when http_status) */
 };
 
 /* Allowed portal origins, normalised like http_url.origin ("https://host[:port]"). */

@@ -74,7 +74,7 @@ metrics_record_check(struct metrics *m, const char *reader, const char *trigger,
 		m->bucket[i]++;
 	m->lat_count++;
 	m->lat_sum_s += (double)latency_ms / 1000.0;
-	if (res->http_status != 0) {
+	if (res->http_status != 0 && !res->reused) {	/* kept-alive: no handshake */
 		if (res->resumed)
 			m->tls_resumed++;
 		else

@@ -62,8 +62,9 @@ void metrics_init(struct metrics *m);
 const char *metrics_result_label(const struct cms_result *res);
 
 /* Records one finished check at wall time now. A check that got an HTTP answer
- * counts one TLS handshake, full or resumed (res->resumed). res->breaker_open becomes
- * the circuit breaker gauge. */
+ * over a new connection counts one TLS handshake, full or resumed (res->resumed);
+ * one sent on a kept-alive connection (res->reused) counts none. res->breaker_open
+ * becomes the circuit breaker gauge. */
 void metrics_record_check(struct metrics *m, const char *reader, const char *trigger,
     const struct cms_result *res, long latency_ms, int64_t now);
 
