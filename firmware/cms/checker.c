@@ -93,8 +93,9 @@ static int
 retryable(const struct cms_result *r)
 {
 	static const char *const never[] = { "tls_untrusted", "tls_hostname",
-	    "tls_expired", "tls_clock", "bad_response", "portal_not_allowed",
-	    "cms_down" };
+	    "tls_expired", "tls_clock", "tls_version", "tls_no_shared_cipher",
+	    "tls_no_forward_secrecy", "tls_weak_cipher", "tls_weak_signature",
+	    "bad_response", "portal_not_allowed", "cms_down" };
 
 	if (r->outcome != CMS_OUT_FAILED)
 		return 0;
@@ -148,6 +149,7 @@ attempt(struct checker *c, struct settings *s, const char *body,
 		cms_judge_answer(hr.status, hr.retry_after, hr.body, hr.body_len,
 		    &s->origins, (long long)time(NULL), out);
 		out->resumed = hr.resumed;
+		out->reused = hr.reused;
 	}
 	(void)getrandom(&rnd, sizeof(rnd), 0);
 	breaker_record(&c->breaker, out->outcome == CMS_OUT_FAILED &&

@@ -1,17 +1,20 @@
-/* https.h — the BearSSL HTTPS client used for the CMS: strict trust (configured anchors,
- * host name), one deadline per request, the engine driven from poll(), a TLS session
- * cache for resumption and one kept-alive connection for reuse. Not thread-safe: one
- * caller at a time per client. */
+/* https.h — the HTTPS client of the CMS check and the SERAM session: one POST and its
+ * response under one deadline (DNS, connect, handshake, request, response), strict
+ * trust (configured anchors, host name or IP address, the TLS policy of cms/tls.h), a
+ * TLS session cache for resumption and one kept-alive connection for reuse. Not
+ * thread-safe: one caller at a time per client; clients share credentials
+ * (cms/creds.h). */
 #ifndef CARDUPD_HTTPS_H
 #define CARDUPD_HTTPS_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include "core/http.h"
-#include "cms/trust.h"
+#include "cms/conn.h"
+#include "cms/creds.h"
 
-#define HTTPS_CODE_MAX		24
-#define HTTPS_DETAIL_MAX	160
+#define HTTPS_CODE_MAX		NET_CODE_MAX
+#define HTTPS_DETAIL_MAX	NET_DETAIL_MAX
 
 /* A kept-alive connection idle longer than this is closed (lazily: at the next
  * https_post or at https_client_free; nothing wakes up for it) instead of reused.
@@ -27,9 +30,14 @@
 
 struct https_client;
 
-/* Creates a client trusting the anchors in anchors_path (see trust_load). client_cert
- * and client_key (PEM) are optional (NULL or "") for mutual TLS. Returns NULL with a
- * message in err on failure. */
+/* Creates a client with its own reference to cr (the caller keeps its own). Returns
+ * NULL when out of memory. */
+struct https_client *https_client_new_creds(struct cms_creds *cr);
+
+/* Creates a client trusting the anchors in anchors_path, read now (cms_creds_load:
+ * the copy becomes the shared one for these paths). client_cert and client_key (PEM)
+ * are optional (NULL or "") for mutual TLS. Returns NULL with a message naming the
+ * file in err on failure. */
 struct https_client *https_client_new(const char *anchors_path,
     const char *client_cert, const char *client_key, char *err, size_t errlen);
 
@@ -44,8 +52,9 @@ struct https_result {
 	const uint8_t	*body;		/* points into the client's buffer; valid until
 					   the next call on this client */
 	size_t		 body_len;
-	int		 resumed;	/* the TLS session was resumed */
-	int		 reused;	/* sent on a kept-alive connection (no handshake) */
+	int		 resumed;	/* a handshake took place and resumed a session */
+	int		 reused;	/* sent on a kept-alive connection (no handshake:
+					   resumed is 0) */
 	int		 kept;		/* the connection was kept for the next request */
 	char		 code[HTTPS_CODE_MAX];	/* failure code, "" on success */
 	char		 detail[HTTPS_DETAIL_MAX];	/* human-readable failure */
@@ -63,8 +72,9 @@ struct https_result {
  * must only POST what may safely arrive twice).
  * Returns 0 when a complete HTTP response arrived (any status; res->status etc. set),
  * -1 otherwise with res->code one of: "dns", "connect", "timeout", "tls_untrusted",
- * "tls_hostname", "tls_expired", "tls_clock", "tls", "io", "bad_response", and a
- * detail sentence. The response body is limited to CONFIG_CMS_MAX_RESPONSE_BYTES. */
+ * "tls_hostname", "tls_expired", "tls_clock", "tls_version", "tls_no_shared_cipher",
+ * "tls_no_forward_secrecy", "tls_weak_cipher", "tls_weak_signature", "tls", "io",
+ * "bad_response", and a detail sentence (docs/cms-client.md). The response body is limited to CONFIG_CMS_MAX_RESPONSE_BYTES. */
 int https_post(struct https_client *c, const struct http_url *u,
     const char *extra_headers, const char *body, size_t body_len, int timeout_ms,
     struct https_result *res);

@@ -363,6 +363,7 @@ struct session *
 session_start(const struct session_params *p, const struct cfg *cfg, session_cb cb,
     void *arg, char *err, size_t errlen)
 {
+	struct cms_creds *cr;
 	struct session *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
@@ -376,8 +377,13 @@ session_start(const struct session_params *p, const struct cfg *cfg, session_cb 
 	s->cb = cb;
 	s->arg = arg;
 	s->refs = 2;
-	s->https = https_client_new(cfg->cms_anchors, cfg->cms_client_cert,
-	    cfg->cms_client_key, err, errlen);
+	/* the credentials the checker loaded, not another read of the files */
+	if ((cr = cms_creds_shared(cfg->cms_anchors, cfg->cms_client_cert,
+	    cfg->cms_client_key, err, errlen)) != NULL) {
+		if ((s->https = https_client_new_creds(cr)) == NULL)
+			snprintf(err, errlen, "out of memory");
+		cms_creds_unref(cr);
+	}
 	if (s->https == NULL) {
 		free(s->rpool);
 		free(s);

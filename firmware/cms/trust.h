@@ -1,5 +1,7 @@
-/* trust.h — trust anchors for BearSSL from a PEM (one or more CA certificates) or DER
- * file. */
+/* trust.h — trust anchors and PEM objects read from a file: file_read (base/file.h)
+ * followed by the pure decoders of core/anchors.h and core/pem.h. Kept for callers
+ * that have a path in hand (`cardupd --check`); code outside the daemon's top and
+ * cms/ uses core/anchors.h on the bytes it has read. */
 #ifndef CARDUPD_TRUST_H
 #define CARDUPD_TRUST_H
 
@@ -13,10 +15,10 @@ struct trust_anchors {
 						   (unix time) */
 };
 
-/* Loads every certificate of `path` as a trust anchor: a CA certificate as a CA anchor,
- * any other as a pinned server certificate (BearSSL's direct trust). Returns 0, or -1
- * with a message naming the file and the reason in err (no certificate found, bad
- * PEM, unsupported key, unreadable file). *out is empty on failure. */
+/* Loads every certificate of `path` as a trust anchor (anchors_decode). Returns 0, or
+ * -1 with a message naming the file and the reason in err (no certificate found, bad
+ * PEM, unsupported key, not a regular file, over 1 MiB, unreadable). *out is empty on
+ * failure. */
 int trust_load(const char *path, struct trust_anchors *out, char *err, size_t errlen);
 
 /* Frees the anchors and zeroes *ta. Safe on an empty or zeroed struct. */

@@ -38,7 +38,7 @@ BENCH_C = r"""
 #include <string.h>
 #include <time.h>
 #include <sys/resource.h>
-#include "https.h"
+#include "cms/https.h"
 
 static double
 now_ms(void)
@@ -132,7 +132,7 @@ def build(build_dir):
         f.write(BENCH_C)
     exe = os.path.join(out, "bench_https")
     cmd = ["cc", "-std=c11", "-O2", "-D_GNU_SOURCE", "-I" + os.path.join(ROOT, build_dir),
-           "-I" + os.path.join(ROOT, "firmware"), "-o", exe, src, lib] + pkg_libs() + \
+           "-I" + ROOT, "-I" + os.path.join(ROOT, "firmware"), "-o", exe, src, lib] + pkg_libs() + \
         ["-lbearssl", "-linih", "-lpthread", "-lcrypt"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:

@@ -320,3 +320,105 @@ def test_breaker_fails_fast_while_cms_down(make_daemon, pcscd, cms, cards):
     r = next(x for x in st["readers"] if x["name"] == r0)
     assert r["message"]
     assert d.alive()
+
+
+# ---- TLS policy (issue 13 item 15): TLS 1.2, ECDHE + AEAD, SHA-2 signatures --------------
+
+@pytest.mark.parametrize("mode", ["tls10", "tls11"])
+def test_tls_old_version_refused(make_daemon, pcscd, cards, other_cms, mode):
+    """A server that speaks only TLS 1.0 (or 1.1) refuses our TLS 1.2-only hello; the
+    diagnostic probe sees the version it speaks: tls_version."""
+    srv = other_cms("good", tls=mode)
+    srv.script("*", srv.nothing_pending("card-v"))
+    d, r = fails_with(make_daemon, pcscd, cards, srv, "tls_version")
+    assert srv.requests == []
+    assert "TLS 1." in d.log() and "only TLS 1.2 is accepted" in d.log()
+
+
+def test_tls_static_rsa_server_refused(make_daemon, pcscd, cards, other_cms):
+    """A server with only static-RSA key exchange (no forward secrecy) shares no suite
+    with the client, which offers ECDHE only; the diagnostic probe names why:
+    tls_no_forward_secrecy."""
+    srv = other_cms("rsa", tls="static_rsa")
+    srv.script("*", srv.nothing_pending("card-r"))
+    d, r = fails_with(make_daemon, pcscd, cards, srv, "tls_no_forward_secrecy")
+    assert srv.requests == []
+    assert srv.tls_errors          # the server saw no shared cipher
+    assert "would only agree on" in d.log()
+
+
+@pytest.fixture
+def hello_server():
+    made = []
+
+    def make(**kw):
+        from testcms import HelloServer
+        s = HelloServer(**kw).start()
+        made.append(s)
+        return s
+    yield make
+    for s in made:
+        s.stop()
+
+
+@pytest.mark.parametrize("version,suite,code", [
+    (0x0303, "3des", "tls_weak_cipher"),
+    (0x0303, "3des_rsa", "tls_weak_cipher"),
+    (0x0303, "static_rsa", "tls_no_forward_secrecy"),
+    (0x0303, "cbc", "tls_weak_cipher"),
+    (0x0301, "good", "tls_version"),
+])
+def test_tls_server_choice_refused(make_daemon, pcscd, cards, hello_server, version,
+                                   suite, code):
+    """A server that chooses, whatever was offered, a 3DES suite, static RSA, a CBC
+    suite or TLS 1.0: the ServerHello is refused with the code of what it broke."""
+    srv = hello_server(version=version, suite=suite)
+    fails_with(make_daemon, pcscd, cards, srv, code)
+    assert srv.hellos >= 1
+
+
+def test_tls_sha1_chain_refused(make_daemon, pcscd, cards, other_cms):
+    """The server certificate is signed by the trusted CA, with SHA-1: refused."""
+    srv = other_cms("sha1", tls="legacy")
+    srv.script("*", srv.nothing_pending("card-1"))
+    d, r = fails_with(make_daemon, pcscd, cards, srv, "tls_weak_signature")
+    assert srv.requests == []
+    assert "SHA-1" in d.log()
+
+
+def test_tls_modern_rsa_server_works(make_daemon, pcscd, cards, other_cms):
+    """The policy keeps what it should: ECDHE_RSA with AES-GCM over TLS 1.2."""
+    srv = other_cms("rsa")
+    srv.script(GUID, srv.nothing_pending("card-r"))
+    d = make_daemon(cms_url=srv.url, origins=[srv.origin])
+    insert_and_wait(d, pcscd, cards, "up_to_date")
+    assert srv.wait_requests(1)
+
+
+# ---- /metrics counts handshakes that happened (issue 15) ------------------------------
+
+from test_admin import Admin, anchors, make_admin  # noqa: E402,F401
+
+
+def test_metrics_kept_alive_checks_count_one_handshake(make_admin, pcscd, cards, cms):
+    """Three checks over one kept-alive connection are one full TLS handshake."""
+    cms.script(GUID, cms.nothing_pending("card-k"))
+    d, a = make_admin()
+    r0 = pcscd.reader_names[0]
+    insert_and_wait(d, pcscd, cards, "up_to_date")
+    manual_check(d, r0, "up_to_date")
+    cms.wait_requests(2)
+    manual_check(d, r0, "up_to_date")
+    reqs = cms.wait_requests(3)
+    assert len({r["conn"] for r in reqs}) == 1 and cms.connections == 1
+    deadline = time.monotonic() + 8
+    while True:                 # the third result reaches the loop after the CMS saw it
+        s, _, body = a.request("GET", "/metrics")
+        assert s == 200
+        text = body.decode()
+        if 'cardupd_checks_total{result="none"} 3\n' in text or \
+                time.monotonic() > deadline:
+            break
+    assert 'cardupd_checks_total{result="none"} 3\n' in text, text
+    assert 'cardupd_tls_handshakes_total{kind="full"} 1\n' in text, text
+    assert 'cardupd_tls_handshakes_total{kind="resumed"} 0\n' in text, text

@@ -35,6 +35,13 @@ extendedKeyUsage = serverAuth
 subjectAltName = ${ENV::CARDUPD_SAN}
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[v3_rsa]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = ${ENV::CARDUPD_SAN}
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 [v3_client]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
@@ -75,6 +82,8 @@ def make_pki(dir):
     wronghost_server_cert/_key       by the CA, SAN DNS:wrong.example only
     selfsigned_cert/_key             self-signed, same SANs as the server
     client_cert, client_key          by the CA, extendedKeyUsage clientAuth (mTLS)
+    rsa_server_cert/_key             by the CA, RSA 2048 (keyEncipherment: static RSA)
+    sha1_server_cert/_key            by the CA, signed with ecdsa-with-SHA1
     openssl_cnf                      the config used (for making more)
     """
     d = os.path.abspath(str(dir))
@@ -99,13 +108,13 @@ def make_pki(dir):
               "-extensions", "v3_ca", "-sha256"], env)
         return cert, key
 
-    def leaf(name, cn, ca_cert, ca_key, ext="v3_server", san=SAN_GOOD):
+    def leaf(name, cn, ca_cert, ca_key, ext="v3_server", san=SAN_GOOD, md="-sha256"):
         """A certificate signed by ca_cert (or self-signed when ca_cert is None)."""
         cert, key = path(name + ".pem"), path(name + ".key")
         signer = ["-CA", ca_cert, "-CAkey", ca_key] if ca_cert else []
         _run(["req", "-config", cnf, "-x509"] + newkey + signer +
              ["-keyout", key, "-out", cert, "-subj", "/CN=" + cn, "-days", "825",
-              "-extensions", ext, "-sha256"], dict(env, CARDUPD_SAN=san))
+              "-extensions", ext, md], dict(env, CARDUPD_SAN=san))
         return cert, key
 
     p["ca_cert"], p["ca_key"] = ca("ca", "cardupd test CA")
@@ -120,6 +129,19 @@ def make_pki(dir):
     p["selfsigned_cert"], p["selfsigned_key"] = leaf("selfsigned", "localhost", None, None)
     p["client_cert"], p["client_key"] = leaf("client", "cardupd test device",
                                              p["ca_cert"], p["ca_key"], ext="v3_client")
+
+    # TLS policy faults (issue 13 item 15): an RSA server certificate (for a server
+    # that only speaks static RSA key exchange) and an EC one whose CA signature uses
+    # SHA-1.
+    rsa_cert, rsa_key = path("rsa-server.pem"), path("rsa-server.key")
+    _run(["req", "-config", cnf, "-x509", "-newkey", "rsa:2048", "-noenc",
+          "-CA", p["ca_cert"], "-CAkey", p["ca_key"], "-keyout", rsa_key, "-out",
+          rsa_cert, "-subj", "/CN=localhost", "-days", "825", "-extensions", "v3_rsa",
+          "-sha256"], env)
+    p["rsa_server_cert"], p["rsa_server_key"] = rsa_cert, rsa_key
+    p["sha1_server_cert"], p["sha1_server_key"] = leaf("sha1-server", "localhost",
+                                                       p["ca_cert"], p["ca_key"],
+                                                       md="-sha1")
 
     # Expired: CSR + `openssl ca` with explicit dates.
     key, csr, cert = path("expired-server.key"), path("expired-server.csr"), \

@@ -31,7 +31,9 @@ Fault modes (answer keys, for tests of a client on a hostile network):
     keep_alive: False      answer with "Connection: close" and close after it
 TLS-level faults are server settings: TestCMS(cert, key, client_ca=...) or
 TestCMS.with_pki(pki, "expired" | "wronghost" | "rogue" | "selfsigned" | "good",
-mtls=True).  Each recorded request says on which TLS connection it came ("conn", a
+mtls=True), and TLS policy faults: TestCMS.with_pki(pki, ..., tls="tls10" | "tls11" |
+"static_rsa" | "legacy") and HelloServer (a server that chooses a version and cipher
+suite the client did not offer, e.g. 3DES).  Each recorded request says on which TLS connection it came ("conn", a
 counter) and whether that connection resumed a session ("tls_resumed").  Matching order: GUID (lowercase hex of the CHUID
 GUID), "cplc:<hex>", "atr:<hex>", then "*"; unknown cards get 404 {"error": ...}.
 """
@@ -40,6 +42,7 @@ import argparse
 import hashlib
 import http.server
 import json
+import os
 import socket
 import ssl
 import struct
@@ -379,8 +382,13 @@ class TestCMS:
     __test__ = False    # not a pytest test class
 
     def __init__(self, cert, key, host="127.0.0.1", client_ca=None, port=0, verbose=False,
-                 idle_timeout_s=10):
+                 idle_timeout_s=10, tls=None):
         self.cert, self.key, self.host, self.client_ca = cert, key, host, client_ca
+        # TLS policy fault (None: a modern TLS 1.2/1.3 server): "tls10" / "tls11" (that
+        # version only), "static_rsa" (TLS 1.2, RSA key exchange suites only: give it
+        # an RSA certificate), "legacy" (TLS 1.0-1.2 at OpenSSL security level 0, for a
+        # certificate signed with SHA-1)
+        self.tls = tls
         # a connection silent this long (idle keep-alive, or a stalled client) is
         # closed, with close_notify
         self.idle_timeout_s = idle_timeout_s
@@ -402,7 +410,8 @@ class TestCMS:
 
     #: TestCMS.with_pki() certificate choices -> make_pki() key prefixes
     CERTS = {"good": "server", "expired": "expired_server", "wronghost": "wronghost_server",
-             "rogue": "rogue_server", "selfsigned": "selfsigned"}
+             "rogue": "rogue_server", "selfsigned": "selfsigned", "rsa": "rsa_server",
+             "sha1": "sha1_server"}
 
     @classmethod
     def with_pki(cls, pki, cert="good", mtls=False, **kw):
@@ -417,6 +426,7 @@ class TestCMS:
 
     def start(self):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        _tls_fault(ctx, self.tls)
         ctx.load_cert_chain(self.cert, self.key)
         if self.client_ca:
             ctx.verify_mode = ssl.CERT_REQUIRED
@@ -541,6 +551,111 @@ class TestCMS:
                         return seq[i]
                     return ans
         return {"status": 404, "json": {"error": "unknown card"}}
+
+
+# ---- TLS policy faults (issue 13 item 15) -------------------------------------------
+
+def _tls_fault(ctx, mode):
+    """Turns a server context into one of the outdated servers a client must refuse."""
+    if mode is None:
+        return
+    # Debian's OpenSSL refuses TLS < 1.2 and SHA-1 below security level 0.
+    if mode in ("tls10", "tls11"):
+        v = ssl.TLSVersion.TLSv1 if mode == "tls10" else ssl.TLSVersion.TLSv1_1
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        ctx.minimum_version = ctx.maximum_version = v
+    elif mode == "static_rsa":
+        ctx.set_ciphers("AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA256:AES128-SHA"
+                        ":@SECLEVEL=0")
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    elif mode == "legacy":
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+    else:
+        raise ValueError("unknown TLS fault mode %r" % (mode,))
+
+
+class HelloServer:
+    """A TLS server that answers every ClientHello with a ServerHello of its own choice
+    of version and cipher suite, whatever the client offered, and then says nothing
+    more: a misconfigured or hostile server choosing what a client must refuse (for
+    what OpenSSL here cannot serve, e.g. 3DES, or will not choose, e.g. a suite the
+    client did not offer).  hellos counts the ClientHellos seen.
+
+        with HelloServer(version=0x0303, suite=0xC008) as srv:   # ECDHE_ECDSA 3DES
+            srv.url   # "https://127.0.0.1:PORT/cms"
+    """
+
+    SUITES = {"3des": 0xC008,          # TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA
+              "3des_rsa": 0x000A,      # TLS_RSA_WITH_3DES_EDE_CBC_SHA
+              "static_rsa": 0x009C,    # TLS_RSA_WITH_AES_128_GCM_SHA256
+              "cbc": 0xC009,           # TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA
+              "good": 0xC02B}          # TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+
+    def __init__(self, version=0x0303, suite=0xC02B, host="127.0.0.1"):
+        self.version = version
+        self.suite = self.SUITES.get(suite, suite)
+        self.host = host
+        self.hellos = 0
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((host, 0))
+        self._sock.listen(8)
+        self._sock.settimeout(0.1)
+        self.port = self._sock.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = None
+
+    @property
+    def origin(self):
+        return "https://%s:%d" % (self.host, self.port)
+
+    @property
+    def url(self):
+        return self.origin + BASE_PATH
+
+    def start(self):
+        self._thread = threading.Thread(target=self._serve, daemon=True,
+                                        name="hello:%d" % self.port)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        self._sock.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _hello(self):
+        body = struct.pack(">H", self.version) + os.urandom(32) + b"\x00" + \
+            struct.pack(">HB", self.suite, 0)
+        hs = b"\x02" + struct.pack(">I", len(body))[1:] + body
+        return b"\x16" + struct.pack(">HH", self.version, len(hs)) + hs
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                c, _ = self._sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with c:
+                c.settimeout(2.0)
+                try:
+                    head = c.recv(5)
+                    if len(head) == 5 and head[0] == 22:
+                        self.hellos += 1
+                        c.sendall(self._hello())
+                        c.recv(4096)      # the client's alert or close
+                except OSError:
+                    pass
 
 
 # ---- CLI for `make demo` ------------------------------------------------------------
