@@ -1,6 +1,7 @@
 /* fuzz_trust.c — libFuzzer target for an uploaded trust anchor file, through what
  * post_anchors and get_anchors run on it: trust_pem_read, trust_load (BearSSL, PEM or
- * DER) and admin_anchors_describe (GnuTLS). They take a path, so the input is written
+ * DER, through core/pem.c and core/anchors.c), anchors_check_upload (the upload rule on
+ * the bytes) and admin_anchors_describe (GnuTLS). They take a path, so the input is written
  * to a file in /dev/shm (one per process, removed at exit). An input that is not PEM
  * is also run wrapped as one PEM certificate, so that mutations of DER bytes reach
  * the PEM paths and GnuTLS as well.
@@ -16,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "web/admin/admin_tls.h"
+#include "core/anchors.h"
 #include "cms/trust.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -137,6 +139,24 @@ run(const uint8_t *data, size_t size)
 		check_err(err, sizeof(err));
 	}
 	trust_free(&ta);	/* twice is fine */
+
+	/* The admin upload rule on the bytes (core/anchors.c): what it accepts, the
+	 * CMS client loads, with as many anchors. */
+	memset(err, 'x', sizeof(err));
+	{
+		int up = anchors_check_upload(data, size, err, sizeof(err));
+
+		if (up == -1 && memchr(err, '\0', sizeof(err)) == NULL)
+			abort();
+		if (up == 0 || up < -1)
+			abort();
+		if (up > 0) {
+			if (trust_load(path, &ta, err, sizeof(err)) == -1 ||
+			    ta.n != (size_t)up)
+				abort();
+			trust_free(&ta);
+		}
+	}
 
 	/* The admin page's list of what the file holds. */
 	memset(err, 'x', sizeof(err));
