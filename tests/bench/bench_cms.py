@@ -38,6 +38,7 @@ BENCH_C = r"""
 #include <string.h>
 #include <time.h>
 #include <sys/resource.h>
+#include <bearssl.h>
 #include "cms/https.h"
 
 static double
@@ -59,8 +60,59 @@ cpu_ms(void)
 	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 }
 
+/* The public-key operations of one cold handshake, each timed alone (ms per op):
+ * the ECDHE key share and shared secret (x25519 or P-256) and the ECDSA P-256
+ * verifications (ServerKeyExchange, and the EE certificate by its CA), with the EC
+ * implementation the engine uses (br_ec_get_default()). */
+static int
+ops(int n)
+{
+	const br_ec_impl *ec = br_ec_get_default();
+	br_ecdsa_vrfy vrfy = br_ecdsa_vrfy_asn1_get_default();
+	unsigned char k[32], pt[65], sig[80], h[32];
+	const unsigned char *g;
+	size_t glen, slen;
+	br_ec_private_key sk;
+	br_ec_public_key pk;
+	unsigned char kbuf[BR_EC_KBUF_PRIV_MAX_SIZE], pbuf[BR_EC_KBUF_PUB_MAX_SIZE];
+	br_hmac_drbg_context rng;
+	double t, x25519, p256, verify;
+	int i;
+
+	br_hmac_drbg_init(&rng, &br_sha256_vtable, "bench", 5);
+	br_ec_keygen(&rng.vtable, ec, &sk, kbuf, BR_EC_secp256r1);
+	br_ec_compute_pub(ec, &pk, pbuf, &sk);
+	memset(h, 0x5a, sizeof h);
+	slen = br_ecdsa_sign_asn1_get_default()(ec, &br_sha256_vtable, h, &sk, sig);
+	memset(k, 0x3c, sizeof k);
+	k[0] &= 0x7f;
+	g = ec->generator(BR_EC_curve25519, &glen);
+	t = now_ms();
+	for (i = 0; i < n; i++) {
+		memcpy(pt, g, glen);
+		ec->mul(pt, glen, k, sizeof k, BR_EC_curve25519);
+	}
+	x25519 = (now_ms() - t) / n;
+	g = ec->generator(BR_EC_secp256r1, &glen);
+	t = now_ms();
+	for (i = 0; i < n; i++) {
+		memcpy(pt, g, glen);
+		ec->mul(pt, glen, k, sizeof k, BR_EC_secp256r1);
+	}
+	p256 = (now_ms() - t) / n;
+	t = now_ms();
+	for (i = 0; i < n; i++)
+		if (!vrfy(ec, h, sizeof h, &pk, sig, slen))
+			return 1;
+	verify = (now_ms() - t) / n;
+	printf("{\"x25519_mul_ms\": %.4f, \"p256_mul_ms\": %.4f, "
+	    "\"ecdsa_p256_verify_ms\": %.4f}\n", x25519, p256, verify);
+	return 0;
+}
+
 /* usage: bench_https ANCHORS URL MODE N BODY; MODE cold|reuse. Prints one JSON line:
- * wall ms per check, CPU ms in total, counts of resumed and reused checks. */
+ * wall ms per check, CPU ms in total, counts of resumed and reused checks.
+ * bench_https ops N: the public-key operations, see ops(). */
 int
 main(int argc, char **argv)
 {
@@ -71,6 +123,8 @@ main(int argc, char **argv)
 	int n, i, cold, resumed = 0, reused = 0;
 	double t, cpu0, cpu = 0, *wall;
 
+	if (argc == 3 && strcmp(argv[1], "ops") == 0)
+		return ops(atoi(argv[2]));
 	if (argc != 6 || http_parse_url(argv[2], &u) == -1)
 		return 2;
 	cold = strcmp(argv[3], "cold") == 0;
@@ -189,9 +243,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=40, help="checks per mode (default 40)")
     ap.add_argument("--build", default=os.environ.get("BUILD", "build"))
+    ap.add_argument("--compare", metavar="BUILD2",
+                    help="a build folder of another commit (e.g. main before a change): "
+                         "its cold handshake is measured in the same run, printed beside")
     a = ap.parse_args()
 
     exe = build(a.build)
+    other = build(a.compare) if a.compare else None
     tmp = tempfile.mkdtemp(prefix="bench-cms-")
     try:
         pki = make_pki(os.path.join(tmp, "pki"))
@@ -207,12 +265,16 @@ def main():
                   " P-256)" % (n, cms.origin))
 
             cold = run_c(exe, anchors, url, "cold", n, body_for("3b02"))
+            cold2 = run_c(other, anchors, url, "cold", n, body_for("3b02")) if other else None
             res = run_c(exe, anchors, url, "reuse", n, body_for("3b02"))
             ka = run_c(exe, anchors, url, "reuse", n, body_for("3b01"))
             cu = run_curl(anchors, url, n, body_for("3b02"))
 
             print("  cold handshake   %s   CPU %.2f ms/check" %
                   (fmt(cold["wall_ms"]), cold["cpu_ms"] / n))
+            if cold2:
+                print("  cold, %-10s %s   CPU %.2f ms/check" %
+                      (a.compare[-10:], fmt(cold2["wall_ms"]), cold2["cpu_ms"] / n))
             if cu:
                 print("  curl (same POST) %s   (curl's own time_total)" % fmt(cu[0]))
                 print("  curl process     %s   (fork+exec+TLS+exit)" % fmt(cu[1]))
@@ -220,12 +282,24 @@ def main():
                 ratio_p = statistics.median(cold["wall_ms"]) / statistics.median(cu[1])
                 print("  ratio cold/curl  %.2f (vs time_total), %.2f (vs whole process)"
                       % (ratio, ratio_p))
+                if cold2:
+                    print("  ratio %-10s %.2f (vs time_total)" % (
+                        a.compare[-10:],
+                        statistics.median(cold2["wall_ms"]) / statistics.median(cu[0])))
             else:
                 print("  curl             not available")
             print("  resumed session  %s   CPU %.2f ms/check   (%d/%d resumed)" %
                   (fmt(res["wall_ms"]), res["cpu_ms"] / n, res["resumed"], n))
             print("  kept-alive conn. %s   CPU %.2f ms/check   (%d/%d reused)" %
                   (fmt(ka["wall_ms"]), ka["cpu_ms"] / n, ka["reused"], n))
+            r = subprocess.run([exe, "ops", "200"], capture_output=True, text=True)
+            if r.returncode == 0:
+                o = json.loads(r.stdout)
+                print("  where a cold handshake's CPU goes (BearSSL %s EC code): x25519 "
+                      "%.2f ms, P-256 mul %.2f ms, ECDSA P-256 verify %.2f ms (x2: "
+                      "ServerKeyExchange, EE certificate)" %
+                      ("m31", o["x25519_mul_ms"], o["p256_mul_ms"],
+                       o["ecdsa_p256_verify_ms"]))
             print("  test CMS saw %d TLS connections (%d resumed) for %d checks" %
                   (cms.connections, cms.resumed_connections, len(cms.requests)))
         finally:
