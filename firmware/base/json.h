@@ -14,7 +14,13 @@
  * JSON white space. Returns the object (the caller json_object_put()s it), or NULL with
  * *why set to a static English reason ("trailing data", "not a JSON object", json-c's
  * description of the syntax error, "out of memory"). len must be at most INT_MAX; the
- * caller bounds it further before reading the body. */
+ * caller bounds it further before reading the body. The tokener's scratch copies of
+ * the text's strings are wiped before they are freed (bodies may hold passwords), and so
+ * is a refused object (json_put_wiped). */
 json_object *json_parse_object(const void *text, size_t len, int depth, const char **why);
+
+/* Wipes every string value of o, at any depth, then json_object_put()s it (json-c frees
+ * strings without wiping them). NULL is accepted. */
+void json_put_wiped(json_object *o);
 
 #endif

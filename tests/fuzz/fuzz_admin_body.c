@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include "web/admin/admin.h"
+#include "web/admin/body.h"
 #include "web/admin/auth.h"
 #include "web/admin/settings.h"
 

@@ -136,8 +136,9 @@ def log_value(daemon, pattern, timeout=5.0):
 
 @pytest.fixture
 def anchors(tmp_path, pki):
-    """A private copy of the CA file: uploads replace it, not the session's PKI."""
-    p = tmp_path / "anchors.pem"
+    """A private copy of the CA file: uploads replace it, not the session's PKI. It is
+    the configuration directory's cms-ca.pem, the one file uploads write."""
+    p = tmp_path / "cms-ca.pem"
     shutil.copy(pki["ca_cert"], p)
     return str(p)
 

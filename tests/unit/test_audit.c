@@ -1,5 +1,6 @@
 /* test_audit.c — the audit log: one line per record whatever the input holds, appended
- * across reopenings, rotated past its size with N old files kept, tail of whole lines. */
+ * across reopenings, rotated past its size with N old files kept, tail of whole lines;
+ * unauthenticated records bounded per minute, never rotating the log, and counted. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -56,6 +57,53 @@ test_lines_and_rotation(void **state)
 	assert_non_null(strstr(err, "/nonexistent/dir/audit.log"));
 }
 
+static size_t
+count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* 20,000 bad setup codes from the network: at most AUDIT_ANON_PER_MIN records a minute
+ * reach the disk, what came before is never rotated away, and the rest is counted. */
+static void
+test_anonymous_volume(void **state)
+{
+	char err[256], sub[128], path[192], buf[16384];
+	struct audit *a;
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	snprintf(sub, sizeof(sub), "%s/anon", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_non_null(a = audit_open(sub, 4096, 2, err, sizeof(err)));
+	audit_log(a, 0, "10.0.0.1", "admin", "setting", "the record to keep");
+	for (int i = 0; i < 20000; i++)
+		audit_log_anon(a, 60 + i / 200, "10.9.9.9", "setup_failed", "wrong setup code");
+	snprintf(path, sizeof(path), "%s/audit.log.1", sub);
+	assert_int_equal(stat(path, &st), -1);		/* never rotated */
+	snprintf(path, sizeof(path), "%s/audit.log", sub);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_size <= 4096);
+	assert_non_null(f = fopen(path, "r"));
+	buf[fread(buf, 1, sizeof(buf) - 1, f)] = '\0';
+	fclose(f);
+	assert_non_null(strstr(buf, "the record to keep"));
+	/* the first minute: AUDIT_ANON_PER_MIN records, then only counted */
+	assert_true(count(buf, "1970-01-01T00:01:00Z") <= AUDIT_ANON_PER_MIN);
+	assert_true(count(buf, "setup_failed") >= AUDIT_ANON_PER_MIN);
+	/* an administrator's record tells how many were not written, and may rotate */
+	audit_log(a, 200, "10.0.0.1", "admin", "login", "logged in");
+	audit_tail(a, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "anon_not_recorded"));
+	assert_non_null(strstr(buf, "logged in"));
+	audit_close(a);
+}
+
 static int
 setup(void **state)
 {
@@ -78,6 +126,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lines_and_rotation),
+		cmocka_unit_test(test_anonymous_volume),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

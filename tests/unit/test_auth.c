@@ -1,14 +1,37 @@
 /* test_auth.c — admin credentials: yescrypt hashing and verification (also of hashes
  * made by mkpasswd), constant-time comparisons, setup codes, sessions with idle and
- * absolute expiry, the lock-out arithmetic with time as an input, API tokens. */
+ * absolute expiry, the lock-out arithmetic with time as an input (a full table, the
+ * global budget, refusals counted), API tokens, and request bodies whose passwords are
+ * wiped before json-c frees them (free() is wrapped: mk/admin.mk links json-c
+ * statically with -Wl,--wrap=free, so every block json-c frees is seen here). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
+#include <malloc.h>
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "web/admin/auth.h"
+#include "web/admin/body.h"
+
+/* ---- free() seen from inside: was a secret still in a block being freed? ---------- */
+
+void __real_free(void *p);
+void __wrap_free(void *p);
+
+static const char *g_secret;	/* armed while set */
+static int g_secret_freed;
+
+void
+__wrap_free(void *p)
+{
+	if (p != NULL && g_secret != NULL &&
+	    memmem(p, malloc_usable_size(p), g_secret, strlen(g_secret)) != NULL)
+		g_secret_freed++;
+	__real_free(p);
+}
 
 static void
 test_ct_equal(void **state)
@@ -216,6 +239,130 @@ test_api_tokens(void **state)
 	assert_int_equal(auth_api_tokens_format(&t, text, 10), -1);
 }
 
+/* A full table of sources that are locked, or failed recently, never frees a slot for
+ * a new source by forgetting one of them: more sources than slots share one. */
+static void
+test_lockout_full_table(void **state)
+{
+	struct auth_lockout l;
+	char src[32];
+
+	(void)state;
+	auth_lockout_init(&l, 5, 30, 900);
+	l.global_interval_s = 0;	/* the table alone (test_lockout_global: the budget) */
+	/* 64 sources, each locked (5 failures) */
+	for (int i = 0; i < AUTH_LOCK_SLOTS; i++) {
+		snprintf(src, sizeof(src), "2001:db8:0:%x::", i);
+		for (int k = 0; k < 5; k++)
+			auth_lockout_fail(&l, src, 10000 + i * 10 + k);
+	}
+	int64_t now = 10000 + AUTH_LOCK_SLOTS * 10;
+	/* every one of them is still locked or within its forget window */
+	snprintf(src, sizeof(src), "2001:db8:0:%x::", 0);
+	assert_true(auth_lockout_wait(&l, src, 10000 + 25) > 0);
+	/* the 65th source and more: they share the overflow slot, which locks too */
+	for (int i = 0; i < 5; i++) {
+		snprintf(src, sizeof(src), "2001:db8:1:%x::", i);
+		auth_lockout_fail(&l, src, now + i * 10);
+	}
+	snprintf(src, sizeof(src), "2001:db8:1:%x::", 99);
+	assert_true(auth_lockout_wait(&l, src, now + 50) > 0);
+	/* nobody was evicted: the first source still has its failures (a 6th locks it
+	 * for 60 s, not 0) */
+	snprintf(src, sizeof(src), "2001:db8:0:%x::", 0);
+	assert_int_equal(auth_lockout_fail(&l, src, now + 60), 60);
+	/* after the forget window, slots are reused again */
+	now += AUTH_LOCK_FORGET_S + 2000;
+	assert_int_equal(auth_lockout_wait(&l, "198.51.100.7", now), 0);
+	assert_int_equal(auth_lockout_fail(&l, "198.51.100.7", now), 0);
+	assert_int_equal(auth_lockout_wait(&l, "198.51.100.8", now), 0);
+}
+
+/* Whatever the number of sources, failures beyond the burst are looked at no faster
+ * than one per AUTH_GLOBAL_INTERVAL_S: 60 sources (room in the table, each under its own
+ * threshold) trying in turn twice a second for two minutes. */
+static void
+test_lockout_global(void **state)
+{
+	struct auth_lockout l;
+	char src[32];
+	int looked = 0;
+
+	(void)state;
+	auth_lockout_init(&l, 5, 30, 900);
+	for (int t = 0; t < 120; t++)
+		for (int k = 0; k < 2; k++) {
+			snprintf(src, sizeof(src), "10.0.0.%d", (t * 2 + k) % 60);
+			if (auth_lockout_wait(&l, src, 50000 + t) > 0)
+				continue;	/* refused, not looked at */
+			auth_lockout_fail(&l, src, 50000 + t);
+			looked++;
+		}
+	assert_true(looked > 0);
+	assert_true(looked <= AUTH_GLOBAL_BURST + 120 / AUTH_GLOBAL_INTERVAL_S + 1);
+	/* a quiet spell gives the budget back */
+	assert_int_equal(auth_lockout_wait(&l, "192.0.2.1",
+	    50120 + AUTH_GLOBAL_INTERVAL_S * (AUTH_GLOBAL_BURST + 1)), 0);
+}
+
+/* Refusals during a lock-out: the first is to be written down, the next ones counted. */
+static void
+test_lockout_refused(void **state)
+{
+	struct auth_lockout l;
+
+	(void)state;
+	auth_lockout_init(&l, 2, 30, 900);
+	auth_lockout_fail(&l, "192.0.2.9", 100);
+	assert_int_equal(auth_lockout_fail(&l, "192.0.2.9", 101), 30);
+	assert_int_equal(auth_lockout_refused(&l, "192.0.2.9", 102), 1);
+	for (int i = 0; i < 500; i++)
+		assert_int_equal(auth_lockout_refused(&l, "192.0.2.9", 103), 0);
+	assert_int_equal(auth_lockout_take_refused(&l, "192.0.2.9"), 501);
+	assert_int_equal(auth_lockout_take_refused(&l, "192.0.2.9"), 0);
+	/* the next lock-out is written down again */
+	assert_int_equal(auth_lockout_fail(&l, "192.0.2.9", 140), 60);
+	assert_int_equal(auth_lockout_refused(&l, "192.0.2.9", 141), 1);
+}
+
+/* No copy of a password in a request body outlives the body unwiped: neither the
+ * tokener's scratch buffer (grown by realloc for long strings) nor the string objects. */
+static void
+test_body_passwords_wiped(void **state)
+{
+	static const char *const pws[] = {
+		"short pw 12",
+		"a much longer passphrase that outgrows json-c's first scratch buffer, twice over",
+	};
+	char body[512];
+	json_object *o;
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(body, sizeof(body), "{\"current\": \"%s\", \"new\": \"%s\"}",
+		    pws[i], pws[i]);
+		g_secret = pws[i];
+		g_secret_freed = 0;
+		o = admin_parse_body("application/json", body, strlen(body));
+		assert_non_null(o);
+		admin_body_free(o);
+		/* refused bodies too: not an object, trailing data */
+		snprintf(body, sizeof(body), "[\"%s\"]", pws[i]);
+		assert_null(admin_parse_body("application/json", body, strlen(body)));
+		snprintf(body, sizeof(body), "{\"password\": \"%s\"} x", pws[i]);
+		assert_null(admin_parse_body("application/json", body, strlen(body)));
+		g_secret = NULL;
+		assert_int_equal(g_secret_freed, 0);
+	}
+	/* the check itself can fail: a plain json_object_put leaves the password behind */
+	g_secret = pws[1];
+	g_secret_freed = 0;
+	o = json_object_new_string(pws[1]);
+	json_object_put(o);
+	g_secret = NULL;
+	assert_true(g_secret_freed > 0);
+}
+
 int
 main(void)
 {
@@ -226,6 +373,10 @@ main(void)
 		cmocka_unit_test(test_random_and_codes),
 		cmocka_unit_test(test_sessions),
 		cmocka_unit_test(test_lockout),
+		cmocka_unit_test(test_lockout_full_table),
+		cmocka_unit_test(test_lockout_global),
+		cmocka_unit_test(test_lockout_refused),
+		cmocka_unit_test(test_body_passwords_wiped),
 		cmocka_unit_test(test_api_tokens),
 	};
 

@@ -3,6 +3,7 @@
  * publishes, configuration reloads, and the setup code and fingerprint the kiosk shows.
  * The pages' handlers are in the other files of web/admin (server.h). */
 #include <errno.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -20,7 +21,10 @@
 #include "web/listen.h"
 #include "web/admin/server.h"
 
-static char		g_setup_code[AUTH_CODE_BUF];
+/* Two buffers: a new code is made in the one not shown, then published by g_setup_live
+ * (0: none, 1 or 2: which buffer), so that the kiosk thread never reads a half-made
+ * code. */
+static char		g_setup_code[2][AUTH_CODE_BUF];
 static atomic_int	g_setup_live;
 static char		g_fingerprint[ADMIN_FPR_MAX];
 static atomic_int	g_fpr_live;
@@ -32,11 +36,25 @@ adm_setup_code_end(void)
 	atomic_store(&g_setup_live, 0);
 }
 
+/* Makes a new setup code and shows it. Returns 0, or -1 without randomness. */
+static int
+new_setup_code(void)
+{
+	int next = atomic_load(&g_setup_live) == 1 ? 2 : 1;
+
+	if (auth_setup_code(g_setup_code[next - 1]) == -1)
+		return -1;
+	atomic_store(&g_setup_live, next);
+	return 0;
+}
+
 /* see admin.h */
 const char *
 admin_setup_code(void)
 {
-	return atomic_load(&g_setup_live) ? g_setup_code : NULL;
+	int live = atomic_load(&g_setup_live);
+
+	return live ? g_setup_code[live - 1] : NULL;
 }
 
 /* see admin.h */
@@ -44,6 +62,24 @@ const char *
 admin_fingerprint(void)
 {
 	return atomic_load(&g_fpr_live) ? g_fingerprint : NULL;
+}
+
+/* The absolute, symlink-free directory of the configuration file: path settings
+ * must stay inside it. */
+static int
+conf_dir_of(const char *cfg_path, char *out, size_t cap)
+{
+	char tmp[CFG_PATH_MAX], *real;
+
+	snprintf(tmp, sizeof(tmp), "%s", cfg_path);
+	if ((real = realpath(dirname(tmp), NULL)) == NULL)
+		return -1;
+	if (snprintf(out, cap, "%s", real) >= (int)cap) {
+		free(real);
+		return -1;
+	}
+	free(real);
+	return 0;
 }
 
 /* see admin.h */
@@ -77,6 +113,13 @@ admin_start(const struct cfg *cfg, const char *cfg_path, admin_cmd_cb cb, void *
 		return NULL;
 	}
 	snprintf(as->cfg_path, sizeof(as->cfg_path), "%s", cfg_path);
+	if (conf_dir_of(cfg_path, as->conf_dir, sizeof(as->conf_dir)) == -1 ||
+	    snprintf(as->anchors_path, sizeof(as->anchors_path), "%s/%s", as->conf_dir,
+	    ADMIN_ANCHORS_FILE) >= (int)sizeof(as->anchors_path)) {
+		snprintf(err, errlen, "%s: cannot resolve its directory", cfg_path);
+		free(as);
+		return NULL;
+	}
 	snprintf(as->state_dir, sizeof(as->state_dir), "%s", cfg->admin_state_dir);
 	snprintf(as->password_hash, sizeof(as->password_hash), "%s", cfg->admin_password_hash);
 	as->cb = cb;
@@ -97,6 +140,7 @@ admin_start(const struct cfg *cfg, const char *cfg_path, admin_cmd_cb cb, void *
 		return NULL;
 	}
 	pthread_mutex_init(&as->mu, NULL);
+	pthread_mutex_init(&as->io_mu, NULL);
 	pthread_mutex_init(&as->wd_mu, NULL);
 	clock_cond_init(&as->wd_cv);
 	if ((errno = adm_wd_start(as)) != 0) {
@@ -112,7 +156,8 @@ admin_start(const struct cfg *cfg, const char *cfg_path, admin_cmd_cb cb, void *
 	    MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
 	    MHD_OPTION_NOTIFY_COMPLETED, adm_completed, as,
 	    MHD_OPTION_NOTIFY_CONNECTION, adm_notify_connection, as,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONFIG_ADMIN_MAX_CONNECTIONS,
+	    /* the watchdog closes idle ones long before (make_room in watchdog.c) */
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_WD_SLOTS,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONFIG_ADMIN_MAX_CONNECTIONS_PER_IP,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONFIG_ADMIN_REQUEST_DEADLINE_S,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
@@ -129,22 +174,22 @@ admin_start(const struct cfg *cfg, const char *cfg_path, admin_cmd_cb cb, void *
 	    cfg->admin_listen, as->tls.self_signed ? "self-signed" : "configured",
 	    as->tls.fingerprint);
 	if (as->password_hash[0] == '\0' && atomic_load(&g_setup_live) == 0) {
-		if (auth_setup_code(g_setup_code) == -1) {
+		if (new_setup_code() == -1) {
 			snprintf(err, errlen, "cannot make a setup code: no randomness");
 			admin_stop(as);
 			return NULL;
 		}
-		atomic_store(&g_setup_live, 1);
 	}
 	if (as->password_hash[0] == '\0')
 		log_warnx("admin: no admin password is set: open https://%s/ and enter the "
 		    "setup code %s (also shown on the kiosk screen)", cfg->admin_listen,
-		    g_setup_code);
+		    admin_setup_code());
 	return as;
 fail:
 	audit_close(as->audit);
 	admin_tls_free(&as->tls);
 	pthread_mutex_destroy(&as->mu);
+	pthread_mutex_destroy(&as->io_mu);
 	pthread_mutex_destroy(&as->wd_mu);
 	pthread_cond_destroy(&as->wd_cv);
 	free(as);
@@ -172,16 +217,31 @@ admin_publish(struct admin_server *as, struct admin_snapshot *snap)
 void
 admin_reconfigure(struct admin_server *as, const struct cfg *cfg)
 {
+	int changed = 0;
+
 	if (as == NULL)
 		return;
 	pthread_mutex_lock(&as->mu);
 	if (strcmp(as->password_hash, cfg->admin_password_hash) != 0) {
 		snprintf(as->password_hash, sizeof(as->password_hash), "%s",
 		    cfg->admin_password_hash);
-		if (cfg->admin_password_hash[0] != '\0')
-			atomic_store(&g_setup_live, 0);
+		/* A password reset in the file: whoever logged in with the old one is out. */
+		auth_sessions_clear(&as->sessions);
+		changed = 1;
 	}
 	pthread_mutex_unlock(&as->mu);
+	if (!changed)
+		return;
+	if (cfg->admin_password_hash[0] != '\0') {
+		atomic_store(&g_setup_live, 0);
+		log_info("admin: the password hash changed: every session ended");
+	} else if (new_setup_code() == -1)
+		log_warnx("admin: the password hash was removed, and no setup code can be "
+		    "made (no randomness): nobody can log in until one is set in the file");
+	else
+		log_warnx("admin: the password hash was removed: every session ended; open "
+		    "https://%s/ and enter the new setup code %s (also shown on the kiosk "
+		    "screen)", cfg->admin_listen, admin_setup_code());
 }
 
 /* see admin.h */
@@ -214,6 +274,7 @@ admin_stop(struct admin_server *as)
 	audit_close(as->audit);
 	admin_tls_free(&as->tls);
 	pthread_mutex_destroy(&as->mu);
+	pthread_mutex_destroy(&as->io_mu);
 	pthread_mutex_destroy(&as->wd_mu);
 	pthread_cond_destroy(&as->wd_cv);
 	free(as);

@@ -61,13 +61,17 @@ struct admin_snapshot *admin_snapshot_build(const struct agent *a, const struct 
     long long started);
 
 /* Replaces the published snapshot; the server takes ownership. NULL server: the
- * snapshot is freed. Thread-safe. */
+ * snapshot is freed. Thread-safe; waits at most for a pointer swap or a copy out of the
+ * snapshot (the admin lock is never held across file I/O or password hashing). */
 void admin_publish(struct admin_server *as, struct admin_snapshot *snap);
 
 void admin_snapshot_free(struct admin_snapshot *snap);
 
-/* The configuration was reloaded: take the new password hash (a hash set in the file
- * ends the setup code). Listener address and certificate changes need a restart. */
+/* The configuration was reloaded: take the new password hash. A hash that changed ends
+ * every session; a hash set in the file ends the setup code, an emptied one makes a new
+ * setup code at once (logged, and on the kiosk screen). Takes the admin lock only
+ * briefly (never held across I/O). Listener address and certificate changes need a
+ * restart. */
 void admin_reconfigure(struct admin_server *as, const struct cfg *cfg);
 
 /* Stops the listener, wipes sessions and keys. NULL is accepted. */
@@ -78,20 +82,6 @@ void admin_stop(struct admin_server *as);
  * Thread-safe; NULL server (admin listener off): nothing. */
 void admin_audit_device(struct admin_server *as, const char *action, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-
-/* Request bodies are parsed no deeper than this (json-c tokener depth). */
-#define ADMIN_JSON_DEPTH	6
-
-struct json_object;
-
-/* Pure. The JSON object an admin API request body holds: content_type (the
- * request's Content-Type header, NULL when absent) must start with
- * "application/json" (a cross-origin page cannot post that without a preflight), and
- * body[0..len) (need not be NUL-terminated; NULL: no body) must start with a JSON
- * object nested at most ADMIN_JSON_DEPTH deep (bytes after it are ignored). Returns
- * it (the caller drops it with json_object_put), or NULL for anything else. */
-struct json_object *admin_parse_body(const char *content_type, const char *body,
-    size_t len);
 
 /* The one-time setup code while no admin password is set ("XXXX-XXXX-XXXX"), else
  * NULL. The string never changes once made; callable from any thread (the kiosk

@@ -36,72 +36,106 @@ adm_get_anchors(struct admin_server *as, struct MHD_Connection *conn)
 	return web_send_json(conn, &admin_site, MHD_HTTP_OK, o, NULL);
 }
 
+/* The rule of an upload: PEM text, every object a CERTIFICATE, each a usable anchor for
+ * the CMS client's own loader (the file at tmp holds the bytes). Returns the number of
+ * anchors, or -1 with err. */
+static int
+check_upload(const char *tmp, char *err, size_t errlen)
+{
+	struct trust_anchors ta;
+	struct trust_pem_obj *objs = NULL;
+	size_t nobj = 0;
+	int n;
+
+	if (trust_pem_read(tmp, &objs, &nobj, err, errlen) == -1)
+		return -1;
+	for (size_t i = 0; i < nobj; i++)
+		if (strcmp(objs[i].name, "CERTIFICATE") != 0) {
+			snprintf(err, errlen, "only CERTIFICATE objects belong here, found %.60s",
+			    objs[i].name);
+			trust_pem_free(objs, nobj);
+			return -1;
+		}
+	trust_pem_free(objs, nobj);
+	if (nobj == 0) {
+		snprintf(err, errlen, "no PEM certificate found");
+		return -1;
+	}
+	if (trust_load(tmp, &ta, err, errlen) == -1)
+		return -1;
+	n = (int)ta.n;
+	trust_free(&ta);
+	return n;
+}
+
 /* see server.h */
 enum MHD_Result
 adm_post_anchors(struct admin_server *as, struct MHD_Connection *conn, struct req *rq,
     const struct caller *c)
 {
 	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-	char path[CFG_PATH_MAX], tmp[CFG_PATH_MAX + 16], err[1024];
-	struct trust_anchors ta;
-	struct trust_pem_obj *objs = NULL;
-	size_t nobj = 0;
+	const char *field = "cms.trust_anchors";
+	char cur[CFG_PATH_MAX], tmp[CFG_PATH_MAX + 16], err[1024];
+	struct settings_change ch = { "cms", "trust_anchors", as->anchors_path };
+	json_object *o, *errs, *general = NULL;
+	int n;
 
 	if (ct == NULL || strncasecmp(ct, "application/x-pem-file", 22) != 0)
 		return web_send_error(conn, &admin_site, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 		    "Content-Type must be application/x-pem-file");
 	if (rq->body.len == 0)
-		return web_send_error(conn, &admin_site, MHD_HTTP_UNPROCESSABLE_CONTENT, "empty upload");
+		return web_send_error(conn, &admin_site, MHD_HTTP_UNPROCESSABLE_CONTENT,
+		    "empty upload");
 	/* A PEM file is text: a NUL byte anywhere would load here but be refused by
 	 * the status page's reader later. */
 	if (memchr(rq->body.buf, '\0', rq->body.len) != NULL)
 		return web_send_error(conn, &admin_site, MHD_HTTP_UNPROCESSABLE_CONTENT,
 		    "not a PEM text file (contains NUL bytes)");
-	pthread_mutex_lock(&as->mu);
-	snprintf(path, sizeof(path), "%s", as->snap ? as->snap->cfg.cms_anchors : "");
-	pthread_mutex_unlock(&as->mu);
-	if (path[0] == '\0')
-		return web_send_error(conn, &admin_site, MHD_HTTP_CONFLICT, "cms.trust_anchors is not set");
-	snprintf(tmp, sizeof(tmp), "%s.upload", path);
-	/* Checked as a file by the same loader the CMS client uses, before anything is
-	 * replaced. */
-	if (file_write_atomic(tmp, rq->body.buf, rq->body.len, 0644, err, sizeof(err)) == -1)
+	/* Always the one file in the configuration directory, whatever cms.trust_anchors
+	 * names: an upload can never replace another file the daemon reads. */
+	snprintf(tmp, sizeof(tmp), "%s.upload", as->anchors_path);
+	pthread_mutex_lock(&as->io_mu);
+	if (file_write_atomic(tmp, rq->body.buf, rq->body.len, 0644, err, sizeof(err)) == -1) {
+		pthread_mutex_unlock(&as->io_mu);
 		return web_send_error(conn, &admin_site, MHD_HTTP_INTERNAL_SERVER_ERROR, err);
-	err[0] = '\0';
-	if (trust_pem_read(tmp, &objs, &nobj, err, sizeof(err)) == 0) {
-		int ok = nobj > 0;
-
-		for (size_t i = 0; i < nobj && ok; i++)
-			if (strcmp(objs[i].name, "CERTIFICATE") != 0) {
-				snprintf(err, sizeof(err), "only CERTIFICATE objects belong here, "
-				    "found %.60s", objs[i].name);
-				ok = 0;
-			}
-		if (nobj == 0)
-			snprintf(err, sizeof(err), "no PEM certificate found");
-		trust_pem_free(objs, nobj);
-		if (ok && trust_load(tmp, &ta, err, sizeof(err)) == 0) {
-			size_t n = ta.n;
-			json_object *o;
-
-			trust_free(&ta);
-			unlink(tmp);
-			/* The checked bytes, saved like the config file (fsync, rename,
-			 * directory fsync). */
-			if (file_write_atomic(path, rq->body.buf, rq->body.len, 0644, err,
-			    sizeof(err)) == -1)
-				return web_send_error(conn, &admin_site, MHD_HTTP_INTERNAL_SERVER_ERROR, err);
-			audit_log(as->audit, time(NULL), rq->source, c->name, "anchors",
-			    "%s replaced: %zu trust anchors", path, n);
-			if (adm_post_cmd(as, ADMIN_CMD_RELOAD, NULL, rq->source) == -1)
-				log_warnx("admin: reload not queued after the anchors upload");
-			o = json_object_new_object();
-			json_object_object_add(o, "ok", json_object_new_boolean(1));
-			json_object_object_add(o, "anchors", json_object_new_int64((int64_t)n));
-			return web_send_json(conn, &admin_site, MHD_HTTP_OK, o, NULL);
-		}
 	}
+	n = check_upload(tmp, err, sizeof(err));
 	unlink(tmp);
-	audit_log(as->audit, time(NULL), rq->source, c->name, "anchors_rejected", "%s", err);
-	return web_send_error(conn, &admin_site, MHD_HTTP_UNPROCESSABLE_CONTENT, err);
+	if (n < 0) {
+		pthread_mutex_unlock(&as->io_mu);
+		audit_log(as->audit, time(NULL), rq->source, c->name, "anchors_rejected", "%s",
+		    err);
+		return web_send_error(conn, &admin_site, MHD_HTTP_UNPROCESSABLE_CONTENT, err);
+	}
+	/* The checked bytes, saved like the config file (fsync, rename, directory fsync). */
+	if (file_write_atomic(as->anchors_path, rq->body.buf, rq->body.len, 0644, err,
+	    sizeof(err)) == -1) {
+		pthread_mutex_unlock(&as->io_mu);
+		return web_send_error(conn, &admin_site, MHD_HTTP_INTERNAL_SERVER_ERROR, err);
+	}
+	audit_log(as->audit, time(NULL), rq->source, c->name, "anchors",
+	    "%s replaced: %d trust anchors", as->anchors_path, n);
+	pthread_mutex_lock(&as->mu);
+	snprintf(cur, sizeof(cur), "%s", as->snap ? as->snap->cfg.cms_anchors : "");
+	pthread_mutex_unlock(&as->mu);
+	if (strcmp(cur, as->anchors_path) != 0) {
+		/* The configuration named another file: from now on it names this one. */
+		errs = json_object_new_object();
+		if (adm_apply_changes(as, &ch, 1, &field, errs, &general, rq->source) == 0)
+			audit_log(as->audit, time(NULL), rq->source, c->name, "setting",
+			    "cms.trust_anchors: \"%s\" -> \"%s\"", cur, as->anchors_path);
+		else
+			log_warnx("admin: %s saved, but cms.trust_anchors still names %s: %s",
+			    as->anchors_path, cur, general ? json_object_get_string(general) :
+			    json_object_to_json_string(errs));
+		json_object_put(errs);
+		json_object_put(general);
+	} else if (adm_post_cmd(as, ADMIN_CMD_RELOAD, NULL, rq->source) == -1)
+		log_warnx("admin: reload not queued after the anchors upload");
+	pthread_mutex_unlock(&as->io_mu);
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "anchors", json_object_new_int64(n));
+	json_object_object_add(o, "path", json_object_new_string(as->anchors_path));
+	return web_send_json(conn, &admin_site, MHD_HTTP_OK, o, NULL);
 }

@@ -19,6 +19,9 @@ struct audit {
 	int		fd;
 	size_t		size, max_bytes;
 	int		keep;
+	long long	anon_minute;	/* the minute anon_written counts in */
+	unsigned	anon_written;
+	unsigned long	anon_dropped;	/* anonymous records not written, not yet told */
 };
 
 static int
@@ -26,10 +29,18 @@ open_log(struct audit *a)
 {
 	struct stat st;
 
-	a->fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* O_NONBLOCK and the type check: a FIFO planted as audit.log must not block. */
+	a->fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK, 0600);
 	if (a->fd == -1)
 		return -1;
-	a->size = fstat(a->fd, &st) == 0 ? (size_t)st.st_size : 0;
+	if (fstat(a->fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(a->fd);
+		a->fd = -1;
+		errno = EINVAL;
+		return -1;
+	}
+	a->size = (size_t)st.st_size;
 	return 0;
 }
 
@@ -96,46 +107,131 @@ clean(char *out, size_t cap, const char *s, int nospace)
 		snprintf(out, cap, "-");
 }
 
-/* see audit.h */
-void
-audit_log(struct audit *a, time_t when, const char *source, const char *who,
-    const char *action, const char *fmt, ...)
+/* Formats one record into line (cap AUDIT_LINE_MAX). Returns its length (>0). */
+static int
+format_line(char *line, time_t when, const char *source, const char *who,
+    const char *action, const char *detail)
 {
-	char detail[600], d2[600], src[80], w[80], act[48], ts[32], line[AUDIT_LINE_MAX];
+	char d2[600], src[80], w[80], act[48], ts[32];
 	struct tm tm;
-	va_list ap;
 	int n;
 
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
 	clean(d2, sizeof(d2), detail, 0);
 	clean(src, sizeof(src), source, 1);
 	clean(w, sizeof(w), who, 1);
 	clean(act, sizeof(act), action, 1);
 	gmtime_r(&when, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	n = snprintf(line, sizeof(line), "%s %s %s %s %s\n", ts, src, w, act, d2);
+	n = snprintf(line, AUDIT_LINE_MAX, "%s %s %s %s %s\n", ts, src, w, act, d2);
 	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(line)) {
-		n = sizeof(line) - 1;
+		return 0;
+	if (n >= AUDIT_LINE_MAX) {
+		n = AUDIT_LINE_MAX - 1;
 		line[n - 1] = '\n';
 	}
 	log_info("audit: %s %s %s %s", src, w, act, d2);
-	if (a == NULL)
-		return;
-	pthread_mutex_lock(&a->mu);
-	if (a->fd != -1 && a->size + (size_t)n > a->max_bytes && a->size > 0)
+	return n;
+}
+
+/* Appends line (n bytes) and syncs it; rotates first when it would not fit and
+ * may_rotate. Returns 0, or -1 when it was not written. Called with a->mu held. */
+static int
+append(struct audit *a, const char *line, size_t n, int may_rotate)
+{
+	if (a->fd != -1 && a->size + n > a->max_bytes && a->size > 0) {
+		if (!may_rotate)
+			return -1;
 		rotate(a);
-	if (a->fd == -1 || write(a->fd, line, (size_t)n) != n)
-		log_warn("audit: cannot write %s", a->path);
-	else {
-		a->size += (size_t)n;
-		if (fdatasync(a->fd) == -1)
-			log_warn("audit: fdatasync %s", a->path);
 	}
+	if (a->fd == -1 || write(a->fd, line, n) != (ssize_t)n) {
+		log_warn("audit: cannot write %s", a->path);
+		return -1;
+	}
+	a->size += n;
+	if (fdatasync(a->fd) == -1)
+		log_warn("audit: fdatasync %s", a->path);
+	return 0;
+}
+
+/* Writes the count of anonymous records not written, when there is one. */
+static void
+tell_dropped(struct audit *a, time_t when, int may_rotate)
+{
+	char line[AUDIT_LINE_MAX], detail[128];
+	int n;
+
+	if (a->anon_dropped == 0)
+		return;
+	snprintf(detail, sizeof(detail), "%lu records of unauthenticated callers not "
+	    "written (rate or size limit)", a->anon_dropped);
+	n = format_line(line, when, "-", "-", "anon_not_recorded", detail);
+	if (n > 0 && append(a, line, (size_t)n, may_rotate) == 0)
+		a->anon_dropped = 0;
+}
+
+static void
+log_record(struct audit *a, time_t when, const char *source, const char *who,
+    const char *action, int anon, const char *fmt, va_list ap)
+{
+	char detail[600], line[AUDIT_LINE_MAX];
+	int n;
+
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	if (a == NULL) {
+		format_line(line, when, source, who, action, detail);
+		return;
+	}
+	pthread_mutex_lock(&a->mu);
+	if (anon) {
+		long long minute = (long long)when / 60;
+
+		if (minute != a->anon_minute) {
+			a->anon_minute = minute;
+			a->anon_written = 0;
+		}
+		/* the count itself takes one of the minute's records */
+		if (a->anon_written + (a->anon_dropped > 0) >= AUDIT_ANON_PER_MIN) {
+			a->anon_dropped++;
+			pthread_mutex_unlock(&a->mu);
+			return;
+		}
+	}
+	if (anon && a->anon_dropped > 0) {
+		tell_dropped(a, when, 0);
+		a->anon_written++;
+	}
+	if (!anon)
+		tell_dropped(a, when, 1);
+	n = format_line(line, when, source, who, action, detail);
+	if (n > 0 && append(a, line, (size_t)n, !anon) == -1 && anon)
+		a->anon_dropped++;
+	else if (anon)
+		a->anon_written++;
 	pthread_mutex_unlock(&a->mu);
+}
+
+/* see audit.h */
+void
+audit_log(struct audit *a, time_t when, const char *source, const char *who,
+    const char *action, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_record(a, when, source, who, action, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* see audit.h */
+void
+audit_log_anon(struct audit *a, time_t when, const char *source, const char *action,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_record(a, when, source, "-", action, 1, fmt, ap);
+	va_end(ap);
 }
 
 /* see audit.h */

@@ -1,13 +1,16 @@
 /* audit.h — the admin audit log: one line per login, failure and change (when, from
- * where, who, what), appended to <state_dir>/audit.log with O_APPEND and fsync,
- * rotated to audit.log.1..N past a size, kept across restarts. Thread-safe. */
+ * where, who, what), appended to <state_dir>/audit.log with O_APPEND and fdatasync,
+ * rotated to audit.log.1..N past a size, kept across restarts. Records of
+ * unauthenticated callers are bounded (per minute, and never rotating the log), so
+ * that nobody can wipe the log or wear the flash from the network. Thread-safe. */
 #ifndef CARDUPD_AUDIT_H
 #define CARDUPD_AUDIT_H
 
 #include <stddef.h>
 #include <time.h>
 
-#define AUDIT_LINE_MAX	1024
+#define AUDIT_LINE_MAX		1024
+#define AUDIT_ANON_PER_MIN	10	/* unauthenticated records written per minute */
 
 struct audit;
 
@@ -22,6 +25,14 @@ struct audit *audit_open(const char *dir, size_t max_bytes, int keep, char *err,
  * action that already happened. */
 void audit_log(struct audit *a, time_t when, const char *source, const char *who,
     const char *action, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* audit_log() for what an unauthenticated caller caused (a wrong password or setup
+ * code, an attempt refused during a lock-out): who is "-". At most AUDIT_ANON_PER_MIN
+ * such records are written per minute (of when), and never one that would make the
+ * log rotate: those beyond are counted, and the count is written as an
+ * "anon_not_recorded" record before the next record that is written. */
+void audit_log_anon(struct audit *a, time_t when, const char *source, const char *action,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Writes the last lines of the current log (newest last), at most cap-1 bytes of
  * whole lines, into out. Returns the length. */

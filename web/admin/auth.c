@@ -2,6 +2,7 @@
  * who asked for them; every comparison of a secret runs in constant time. */
 #include <crypt.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +310,8 @@ auth_lockout_init(struct auth_lockout *l, unsigned threshold, long base_s, long 
 	l->threshold = threshold;
 	l->base_s = base_s;
 	l->max_s = max_s;
+	l->global_interval_s = AUTH_GLOBAL_INTERVAL_S;
+	l->global_burst = AUTH_GLOBAL_BURST;
 }
 
 static struct auth_lock_entry *
@@ -320,15 +323,48 @@ lock_find(const struct auth_lockout *l, const char *source)
 	return NULL;
 }
 
+/* A slot that may be given to another source: free, or neither locked nor inside its
+ * forget window. */
+static int
+lock_reusable(const struct auth_lock_entry *e, int64_t now)
+{
+	return e->source[0] == '\0' ||
+	    (e->until <= now && now - e->last_fail >= AUTH_LOCK_FORGET_S);
+}
+
+/* The entry that holds source's failures: its own slot, or the overflow slot when the
+ * table has no reusable one (NULL for a source not seen: nothing to wait for). */
+static struct auth_lock_entry *
+lock_of(const struct auth_lockout *l, const char *source, int64_t now)
+{
+	struct auth_lock_entry *e = lock_find(l, source);
+
+	if (e != NULL)
+		return e;
+	for (size_t i = 0; i < AUTH_LOCK_SLOTS; i++)
+		if (lock_reusable(&l->e[i], now))
+			return NULL;
+	return (struct auth_lock_entry *)(uintptr_t)&l->overflow;	/* const-less view */
+}
+
+static long
+global_wait(const struct auth_lockout *l, int64_t now)
+{
+	int64_t w = l->global_tat - (int64_t)l->global_interval_s * l->global_burst - now;
+
+	return w > 0 ? (long)w : 0;
+}
+
 /* see auth.h */
 long
 auth_lockout_wait(const struct auth_lockout *l, const char *source, int64_t now)
 {
-	const struct auth_lock_entry *e = lock_find(l, source);
+	const struct auth_lock_entry *e = lock_of(l, source, now);
+	long w = 0, g = global_wait(l, now);
 
-	if (e == NULL || e->until <= now)
-		return 0;
-	return (long)(e->until - now);
+	if (e != NULL && e->until > now)
+		w = (long)(e->until - now);
+	return w > g ? w : g;
 }
 
 /* see auth.h */
@@ -338,22 +374,27 @@ auth_lockout_fail(struct auth_lockout *l, const char *source, int64_t now)
 	struct auth_lock_entry *e = lock_find(l, source);
 	long wait;
 
-	if (e != NULL && now - e->last_fail >= AUTH_LOCK_FORGET_S && e->until <= now)
-		e->failures = 0;
+	l->global_tat = (l->global_tat > now ? l->global_tat : now) + l->global_interval_s;
 	if (e == NULL) {
-		/* A free slot, else the one that failed longest ago. */
-		e = &l->e[0];
+		/* A free slot, else the reusable one that failed longest ago; never a slot
+		 * that is locked or may still count towards a lock-out. */
 		for (size_t i = 0; i < AUTH_LOCK_SLOTS; i++) {
 			if (l->e[i].source[0] == '\0') {
 				e = &l->e[i];
 				break;
 			}
-			if (l->e[i].last_fail < e->last_fail)
+			if (lock_reusable(&l->e[i], now) &&
+			    (e == NULL || l->e[i].last_fail < e->last_fail))
 				e = &l->e[i];
 		}
-		memset(e, 0, sizeof(*e));
-		snprintf(e->source, sizeof(e->source), "%s", source);
+		if (e != NULL) {
+			memset(e, 0, sizeof(*e));
+			snprintf(e->source, sizeof(e->source), "%s", source);
+		} else
+			e = &l->overflow;
 	}
+	if (now - e->last_fail >= AUTH_LOCK_FORGET_S && e->until <= now)
+		e->failures = 0;
 	if (e->failures < 1000)
 		e->failures++;
 	e->last_fail = now;
@@ -366,6 +407,33 @@ auth_lockout_fail(struct auth_lockout *l, const char *source, int64_t now)
 		wait = l->max_s;
 	e->until = now + wait;
 	return wait;
+}
+
+/* see auth.h */
+int
+auth_lockout_refused(struct auth_lockout *l, const char *source, int64_t now)
+{
+	struct auth_lock_entry *e = lock_of(l, source, now);
+
+	if (e == NULL)
+		e = &l->overflow;	/* the global budget refused it: count it there */
+	if (e->refused < UINT_MAX)
+		e->refused++;
+	return e->refused == 1;
+}
+
+/* see auth.h */
+unsigned
+auth_lockout_take_refused(struct auth_lockout *l, const char *source)
+{
+	struct auth_lock_entry *e = lock_find(l, source);
+	unsigned n;
+
+	if (e == NULL)
+		e = &l->overflow;
+	n = e->refused;
+	e->refused = 0;
+	return n;
 }
 
 /* see auth.h */

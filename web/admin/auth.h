@@ -87,14 +87,27 @@ void auth_sessions_clear(struct auth_sessions *t);
 
 /* ---- lock-out ------------------------------------------------------------------ */
 
+/* Every source together: after AUTH_GLOBAL_BURST failures, at most one failure per
+ * AUTH_GLOBAL_INTERVAL_S is looked at, whatever the number of sources (a /56 of IPv6
+ * gives an attacker more sources than any table has slots). */
+#define AUTH_GLOBAL_INTERVAL_S	6
+#define AUTH_GLOBAL_BURST	30
+
 struct auth_lock_entry {
 	char		source[AUTH_SOURCE_MAX];	/* "" = free slot */
 	unsigned	failures;
 	int64_t		last_fail, until;
+	unsigned	refused;	/* attempts refused during the lock-out, not yet told */
 };
 
 struct auth_lockout {
 	struct auth_lock_entry	e[AUTH_LOCK_SLOTS];
+	/* Shared by every source that finds the table full of slots that may not be
+	 * forgotten yet (locked, or failed within AUTH_LOCK_FORGET_S). */
+	struct auth_lock_entry	overflow;
+	int64_t			global_tat;	/* GCRA: theoretical arrival time */
+	long			global_interval_s;	/* AUTH_GLOBAL_INTERVAL_S; 0: off */
+	unsigned		global_burst;		/* AUTH_GLOBAL_BURST */
 	unsigned		threshold;
 	long			base_s, max_s;
 };
@@ -102,12 +115,25 @@ struct auth_lockout {
 void auth_lockout_init(struct auth_lockout *l, unsigned threshold, long base_s,
     long max_s);
 
-/* Seconds source must still wait before its next attempt is even looked at (0: go). */
+/* Seconds source must still wait before its next attempt is even looked at (0: go):
+ * its own lock-out, the shared overflow slot's when the table has no slot for it, or
+ * the global failure budget's, whichever is longest. */
 long auth_lockout_wait(const struct auth_lockout *l, const char *source, int64_t now);
 
 /* Records a failure of source at now. From the threshold-th failure on, the source
- * waits base_s << (failures - threshold), at most max_s. Returns the new wait. */
+ * waits base_s << (failures - threshold), at most max_s. A slot is reused only when it
+ * is free or neither locked nor within AUTH_LOCK_FORGET_S of its last failure; with no
+ * such slot, the source shares the overflow slot. Every failure also spends the global
+ * budget. Returns the source's new wait. */
 long auth_lockout_fail(struct auth_lockout *l, const char *source, int64_t now);
+
+/* An attempt of source was refused because it had to wait. Returns 1 for the first
+ * refusal of the current lock-out (the one to write down), 0 for the next ones, which
+ * are only counted (auth_lockout_take_refused). */
+int auth_lockout_refused(struct auth_lockout *l, const char *source, int64_t now);
+
+/* The number of source's attempts refused since the last call (and resets it). */
+unsigned auth_lockout_take_refused(struct auth_lockout *l, const char *source);
 
 /* Forgets source's failures (a successful login). */
 void auth_lockout_success(struct auth_lockout *l, const char *source);

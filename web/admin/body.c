@@ -1,5 +1,6 @@
-/* body.c — the admin API's request bodies: a JSON object of bounded depth, posted as
- * application/json (which a page of another origin cannot send without a preflight). */
+/* body.c — see body.h. json-c keeps two kinds of copies of a string it parses: the
+ * tokener's scratch buffer (base/json sizes it for the whole text, so it never moves,
+ * and wipes it) and the string objects themselves (admin_body_free wipes them). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +10,10 @@
 #include <json-c/json.h>
 
 #include "base/json.h"
+#include "web/admin/body.h"
 #include "web/admin/server.h"
 
-/* see admin.h */
+/* see body.h */
 json_object *
 admin_parse_body(const char *content_type, const char *body, size_t len)
 {
@@ -21,10 +23,17 @@ admin_parse_body(const char *content_type, const char *body, size_t len)
 	if (content_type == NULL || strncasecmp(content_type, "application/json", 16) != 0 ||
 	    body == NULL || len > INT_MAX)
 		return NULL;
+	/* base/json wipes the tokener's copies; admin_body_free wipes the object's. */
 	return json_parse_object(body, len, ADMIN_JSON_DEPTH, &why);
 }
 
-/* The JSON object of a request body, or NULL. */
+/* see body.h */
+void
+admin_body_free(json_object *o)
+{
+	json_put_wiped(o);
+}
+
 /* see server.h */
 json_object *
 adm_body_json(struct MHD_Connection *conn, const struct req *rq)

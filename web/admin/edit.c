@@ -15,23 +15,30 @@
 #include "cms/https.h"
 #include "web/admin/server.h"
 
-enum { S_RESTART = 1, S_HOOK = 2, S_SECRET = 4 };
+/* S_PATH: names a file or folder, which must be inside the configuration directory
+ * (so that no setting can point the daemon at a FIFO, a device or another program's
+ * files); S_SESSION: an API token cannot change it, only a logged-in administrator. */
+enum { S_RESTART = 1, S_HOOK = 2, S_SECRET = 4, S_PATH = 8, S_SESSION = 16 };
 
 static const struct skey {
 	const char	*section, *key;
 	int		 flags;
 } skeys[] = {
 	{ "device", "id", 0 },
-	{ "cms", "url", 0 }, { "cms", "trust_anchors", 0 }, { "cms", "portal_origins", 0 },
-	{ "cms", "timeout_ms", 0 }, { "cms", "retries", 0 }, { "cms", "client_cert", 0 },
-	{ "cms", "client_key", 0 },
+	{ "cms", "url", 0 }, { "cms", "trust_anchors", S_PATH | S_SESSION },
+	{ "cms", "portal_origins", 0 },
+	{ "cms", "timeout_ms", 0 }, { "cms", "retries", 0 },
+	{ "cms", "client_cert", S_PATH | S_SESSION }, { "cms", "client_key", S_PATH | S_SESSION },
 	{ "kiosk", "listen", S_RESTART }, { "kiosk", "prompt_timeout_s", 0 },
 	{ "kiosk", "readers", 0 }, { "kiosk", "language", 0 }, { "kiosk", "manual_check", 0 },
 	{ "kiosk", "return_url_param", 0 },
-	{ "admin", "listen", S_RESTART }, { "admin", "tls_cert", S_RESTART },
-	{ "admin", "tls_key", S_RESTART }, { "admin", "state_dir", S_RESTART },
-	{ "hooks", "on_prompt", S_HOOK }, { "hooks", "on_proceed", S_HOOK },
-	{ "hooks", "on_session_end", S_HOOK },
+	{ "admin", "listen", S_RESTART },
+	{ "admin", "tls_cert", S_RESTART | S_PATH | S_SESSION },
+	{ "admin", "tls_key", S_RESTART | S_PATH | S_SESSION },
+	{ "admin", "state_dir", S_RESTART | S_PATH | S_SESSION },
+	{ "hooks", "on_prompt", S_HOOK | S_SESSION },
+	{ "hooks", "on_proceed", S_HOOK | S_SESSION },
+	{ "hooks", "on_session_end", S_HOOK | S_SESSION },
 	{ "log", "level", 0 }, { "log", "syslog", 0 },
 };
 #define NSKEYS	(sizeof(skeys) / sizeof(skeys[0]))
@@ -109,7 +116,8 @@ hook_editable(void)
 
 /* see server.h */
 enum MHD_Result
-adm_get_settings(struct admin_server *as, struct MHD_Connection *conn)
+adm_get_settings(struct admin_server *as, struct MHD_Connection *conn,
+    const struct caller *c)
 {
 	json_object *o = json_object_new_object(), *vals = json_object_new_object(),
 	    *keys = json_object_new_array();
@@ -134,7 +142,8 @@ adm_get_settings(struct admin_server *as, struct MHD_Connection *conn)
 		json_object_object_add(k, "restart",
 		    json_object_new_boolean(skeys[i].flags & S_RESTART));
 		json_object_object_add(k, "editable", json_object_new_boolean(
-		    !(skeys[i].flags & S_HOOK) || hook_editable()));
+		    (!(skeys[i].flags & S_HOOK) || hook_editable()) &&
+		    (!(skeys[i].flags & S_SESSION) || c->who == WHO_SESSION)));
 		json_object_array_add(keys, k);
 	}
 	pthread_mutex_unlock(&as->mu);
@@ -237,6 +246,21 @@ adm_apply_changes(struct admin_server *as, const struct settings_change *ch, siz
 	return 0;
 }
 
+/* NULL when c may set key k to value, else why not. */
+static const char *
+may_change(const struct admin_server *as, const struct skey *k, const struct caller *c,
+    const char *value)
+{
+	if ((k->flags & S_HOOK) && !hook_editable())
+		return "hooks are changed on the device only (Kconfig ADMIN_EDIT_HOOKS)";
+	if ((k->flags & S_SESSION) && c->who != WHO_SESSION)
+		return "only a logged-in administrator can change this, not an API token";
+	if ((k->flags & S_PATH) && value[0] != '\0' && !file_path_under(value, as->conf_dir) &&
+	    !(strcmp(k->key, "state_dir") == 0 && strcmp(value, CONFIG_ADMIN_STATE_DIR_DEFAULT) == 0))
+		return "must name a file inside the configuration directory";
+	return NULL;
+}
+
 /* see server.h */
 enum MHD_Result
 adm_post_settings(struct admin_server *as, struct MHD_Connection *conn, struct req *rq,
@@ -247,6 +271,7 @@ adm_post_settings(struct admin_server *as, struct MHD_Connection *conn, struct r
 	struct settings_change ch[NSKEYS];
 	const char *fields[NSKEYS];
 	char names[NSKEYS][48], olds[NSKEYS][CMS_MAX_ORIGINS * CMS_ORIGIN_MAX + 16];
+	const char *why;
 	size_t n = 0;
 	int bad = 0;
 
@@ -260,7 +285,17 @@ adm_post_settings(struct admin_server *as, struct MHD_Connection *conn, struct r
 		return web_send_error(conn, &admin_site, MHD_HTTP_BAD_REQUEST,
 		    "expected {\"values\": {\"section.key\": \"value\"}}");
 	}
+	pthread_mutex_lock(&as->io_mu);
 	pthread_mutex_lock(&as->mu);
+	if (as->snap == NULL) {
+		pthread_mutex_unlock(&as->mu);
+		pthread_mutex_unlock(&as->io_mu);
+		json_object_put(body);
+		json_object_put(errs);
+		json_object_put(changed);
+		json_object_put(restart);
+		return web_send_error(conn, &admin_site, MHD_HTTP_SERVICE_UNAVAILABLE, "starting");
+	}
 	json_object_object_foreach(vals, name, v) {
 		size_t i;
 
@@ -280,9 +315,8 @@ adm_post_settings(struct admin_server *as, struct MHD_Connection *conn, struct r
 		cfg_value(&as->snap->cfg, &skeys[i], olds[n], sizeof(olds[n]));
 		if (strcmp(olds[n], json_object_get_string(v)) == 0)
 			continue;	/* unchanged */
-		if ((skeys[i].flags & S_HOOK) && !hook_editable()) {
-			json_object_object_add(errs, name, json_object_new_string(
-			    "hooks are changed on the device only (Kconfig ADMIN_EDIT_HOOKS)"));
+		if ((why = may_change(as, &skeys[i], c, json_object_get_string(v))) != NULL) {
+			json_object_object_add(errs, name, json_object_new_string(why));
 			bad = 1;
 			continue;
 		}
@@ -296,13 +330,14 @@ adm_post_settings(struct admin_server *as, struct MHD_Connection *conn, struct r
 		json_object_array_add(changed, json_object_new_string(name));
 		n++;
 	}
+	pthread_mutex_unlock(&as->mu);
 	if (!bad && n > 0 && adm_apply_changes(as, ch, n, fields, errs, &general, rq->source) == 0) {
 		for (size_t i = 0; i < n; i++)
 			audit_log(as->audit, time(NULL), rq->source, c->name, "setting",
 			    "%s: \"%s\" -> \"%s\"", names[i], olds[i], ch[i].value);
 	} else if (n > 0 || bad)
 		bad = 1;
-	pthread_mutex_unlock(&as->mu);
+	pthread_mutex_unlock(&as->io_mu);
 	json_object_put(body);
 	if (bad) {
 		o = json_object_new_object();

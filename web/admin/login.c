@@ -12,7 +12,9 @@
 #include "base/log.h"
 #include "web/admin/server.h"
 
-/* Sets the admin password: the hash goes into the config file like any setting. */
+/* Sets the admin password: the hash goes into the config file like any setting, and
+ * becomes the one the listener checks (the reload that follows finds it unchanged, so
+ * it ends no session). Called with io_mu held and mu not held. */
 static int
 set_password(struct admin_server *as, const char *pw, const char *source,
     json_object **general)
@@ -30,7 +32,9 @@ set_password(struct admin_server *as, const char *pw, const char *source,
 	}
 	rc = adm_apply_changes(as, &ch, 1, &field, errs, general, source);
 	if (rc == 0) {
+		pthread_mutex_lock(&as->mu);
 		memcpy(as->password_hash, hash, sizeof(hash));
+		pthread_mutex_unlock(&as->mu);
 		adm_setup_code_end();
 	} else if (*general == NULL)
 		*general = json_object_new_string(json_object_to_json_string(errs));
@@ -38,6 +42,14 @@ set_password(struct admin_server *as, const char *pw, const char *source,
 	explicit_bzero(hash, sizeof(hash));
 	return rc;
 }
+
+/* When rq's source must still wait (its own lock-out or the global failure budget):
+ * the 429 answer, with the first refusal of the lock-out written to the audit log and
+ * the next ones only counted. Else 0 with *answered unset. Called with mu held; unlocks
+ * it when it answers. */
+static enum MHD_Result
+refuse_if_locked(struct admin_server *as, struct MHD_Connection *conn, struct req *rq,
+    const char *action, int *answered);
 
 /* Starts a session for rq's source and answers with the cookie and CSRF token.
  * Called with as->mu held. */
@@ -90,6 +102,34 @@ locked_out(struct MHD_Connection *conn, long wait)
 	return ret;
 }
 
+static enum MHD_Result
+refuse_if_locked(struct admin_server *as, struct MHD_Connection *conn, struct req *rq,
+    const char *action, int *answered)
+{
+	long wait = auth_lockout_wait(&as->lockout, rq->lock_source, adm_now_s());
+	int first;
+
+	*answered = 0;
+	if (wait <= 0)
+		return MHD_NO;
+	first = auth_lockout_refused(&as->lockout, rq->lock_source, adm_now_s());
+	pthread_mutex_unlock(&as->mu);
+	*answered = 1;
+	if (first)
+		audit_log_anon(as->audit, time(NULL), rq->source, action, "refused: locked out "
+		    "for %ld s more (further attempts meanwhile are counted, not logged)", wait);
+	return locked_out(conn, wait);
+}
+
+/* " (N attempts refused during the lock-out)" or "", for the record of a failure. */
+static void
+refused_note(char *out, size_t cap, unsigned refused)
+{
+	out[0] = '\0';
+	if (refused > 1)
+		snprintf(out, cap, "; %u attempts refused during the lock-out", refused);
+}
+
 /* POST /api/v1/admin/login {"password"} and /setup {"code", "password"}. */
 /* see server.h */
 enum MHD_Result
@@ -97,29 +137,29 @@ adm_post_login(struct admin_server *as, struct MHD_Connection *conn, struct req 
 {
 	json_object *body = adm_body_json(conn, rq), *general = NULL;
 	const char *pw = adm_jstr(body, "password"), *code = adm_jstr(body, "code"), *why;
-	char hash[AUTH_HASH_MAX];
+	char hash[AUTH_HASH_MAX], note[64];
+	enum MHD_Result ret;
 	long wait;
-	int ok;
+	int ok, rc, answered;
 
 	if (pw == NULL || (setup && code == NULL)) {
-		json_object_put(body);
+		admin_body_free(body);
 		return web_send_error(conn, &admin_site, MHD_HTTP_BAD_REQUEST, setup ?
 		    "expected {\"code\": s, \"password\": s}" : "expected {\"password\": s}");
 	}
 	pthread_mutex_lock(&as->mu);
-	if ((wait = auth_lockout_wait(&as->lockout, rq->lock_source, adm_now_s())) > 0) {
-		pthread_mutex_unlock(&as->mu);
-		json_object_put(body);
-		audit_log(as->audit, time(NULL), rq->source, "-", setup ? "setup_locked" :
-		    "login_locked", "refused: locked out for %ld s more", wait);
-		return locked_out(conn, wait);
+	ret = refuse_if_locked(as, conn, rq, setup ? "setup_locked" : "login_locked",
+	    &answered);
+	if (answered) {
+		admin_body_free(body);
+		return ret;
 	}
 	if (setup) {
 		const char *sc = admin_setup_code();
 
 		if (sc == NULL) {
 			pthread_mutex_unlock(&as->mu);
-			json_object_put(body);
+			admin_body_free(body);
 			return web_send_error(conn, &admin_site, MHD_HTTP_CONFLICT,
 			    "a password is already set: log in");
 		}
@@ -133,36 +173,47 @@ adm_post_login(struct admin_server *as, struct MHD_Connection *conn, struct req 
 		pthread_mutex_lock(&as->mu);
 	}
 	if (!ok) {
+		int nohash = as->password_hash[0] == '\0';
+
 		wait = auth_lockout_fail(&as->lockout, rq->lock_source, adm_now_s());
+		refused_note(note, sizeof(note), auth_lockout_take_refused(&as->lockout,
+		    rq->lock_source));
 		pthread_mutex_unlock(&as->mu);
-		json_object_put(body);
-		audit_log(as->audit, time(NULL), rq->source, "-", setup ? "setup_failed" :
-		    "login_failed", "%s%s", setup ? "wrong setup code" : "wrong password",
-		    wait > 0 ? "; source locked out" : "");
-		return web_send_error(conn, &admin_site, MHD_HTTP_UNAUTHORIZED, setup ? "wrong setup code" :
-		    as->password_hash[0] ? "wrong password" :
+		admin_body_free(body);
+		audit_log_anon(as->audit, time(NULL), rq->source, setup ? "setup_failed" :
+		    "login_failed", "%s%s%s", setup ? "wrong setup code" : "wrong password",
+		    wait > 0 ? "; source locked out" : "", note);
+		return web_send_error(conn, &admin_site, MHD_HTTP_UNAUTHORIZED, setup ?
+		    "wrong setup code" : !nohash ? "wrong password" :
 		    "no password is set yet: use the setup code");
 	}
 	if (setup) {
 		if (auth_password_acceptable(pw, &why) == -1) {
 			pthread_mutex_unlock(&as->mu);
-			json_object_put(body);
-			return web_send_error(conn, &admin_site, MHD_HTTP_UNPROCESSABLE_CONTENT, why);
+			admin_body_free(body);
+			return web_send_error(conn, &admin_site, MHD_HTTP_UNPROCESSABLE_CONTENT,
+			    why);
 		}
-		if (set_password(as, pw, rq->source, &general) == -1) {
-			pthread_mutex_unlock(&as->mu);
-			json_object_put(body);
+		pthread_mutex_unlock(&as->mu);
+		pthread_mutex_lock(&as->io_mu);
+		rc = set_password(as, pw, rq->source, &general);
+		pthread_mutex_unlock(&as->io_mu);
+		if (rc == -1) {
+			admin_body_free(body);
 			log_warnx("admin: setting the first password: %s",
 			    json_object_get_string(general));
 			json_object_put(general);
 			return web_send_error(conn, &admin_site, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			    "cannot save the password (see the log)");
 		}
+		pthread_mutex_lock(&as->mu);
 	}
 	auth_lockout_success(&as->lockout, rq->lock_source);
-	json_object_put(body);
+	pthread_mutex_unlock(&as->mu);
+	admin_body_free(body);
 	audit_log(as->audit, time(NULL), rq->source, "admin", setup ? "setup" : "login",
 	    "%s", setup ? "first password set with the setup code; logged in" : "logged in");
+	pthread_mutex_lock(&as->mu);
 	return start_session(as, conn, rq);	/* unlocks */
 }
 
@@ -173,45 +224,59 @@ adm_post_password(struct admin_server *as, struct MHD_Connection *conn, struct r
 {
 	json_object *body = adm_body_json(conn, rq), *general = NULL;
 	const char *cur = adm_jstr(body, "current"), *pw = adm_jstr(body, "new"), *why;
-	char hash[AUTH_HASH_MAX];
-	int ok;
+	char hash[AUTH_HASH_MAX], note[64];
+	enum MHD_Result ret;
+	int ok, rc, answered;
+	long wait;
 
 	if (cur == NULL || pw == NULL) {
-		json_object_put(body);
+		admin_body_free(body);
 		return web_send_error(conn, &admin_site, MHD_HTTP_BAD_REQUEST,
 		    "expected {\"current\": s, \"new\": s}");
 	}
 	if (auth_password_acceptable(pw, &why) == -1) {
-		json_object_put(body);
+		admin_body_free(body);
 		return web_send_error(conn, &admin_site, MHD_HTTP_UNPROCESSABLE_CONTENT, why);
 	}
+	/* The current password is guessed like at /login: the same lock-out applies. */
 	pthread_mutex_lock(&as->mu);
+	ret = refuse_if_locked(as, conn, rq, "password_locked", &answered);
+	if (answered) {
+		admin_body_free(body);
+		return ret;
+	}
 	memcpy(hash, as->password_hash, sizeof(hash));
 	pthread_mutex_unlock(&as->mu);
-	ok = auth_verify_password(cur, hash);
+	ok = hash[0] != '\0' && auth_verify_password(cur, hash);
 	explicit_bzero(hash, sizeof(hash));
-	pthread_mutex_lock(&as->mu);
 	if (!ok) {
-		auth_lockout_fail(&as->lockout, rq->lock_source, adm_now_s());
+		pthread_mutex_lock(&as->mu);
+		wait = auth_lockout_fail(&as->lockout, rq->lock_source, adm_now_s());
+		refused_note(note, sizeof(note), auth_lockout_take_refused(&as->lockout,
+		    rq->lock_source));
 		pthread_mutex_unlock(&as->mu);
-		json_object_put(body);
+		admin_body_free(body);
 		audit_log(as->audit, time(NULL), rq->source, c->name, "password_failed",
-		    "wrong current password");
-		return web_send_error(conn, &admin_site, MHD_HTTP_FORBIDDEN, "the current password is wrong");
+		    "wrong current password%s%s", wait > 0 ? "; source locked out" : "", note);
+		return web_send_error(conn, &admin_site, MHD_HTTP_FORBIDDEN,
+		    "the current password is wrong");
 	}
-	if (set_password(as, pw, rq->source, &general) == -1) {
-		pthread_mutex_unlock(&as->mu);
-		json_object_put(body);
+	pthread_mutex_lock(&as->io_mu);
+	rc = set_password(as, pw, rq->source, &general);
+	pthread_mutex_unlock(&as->io_mu);
+	admin_body_free(body);
+	if (rc == -1) {
 		log_warnx("admin: changing the password: %s", json_object_get_string(general));
 		json_object_put(general);
 		return web_send_error(conn, &admin_site, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "cannot save the password (see the log)");
 	}
-	json_object_put(body);
-	/* Every other session ends with the old password; this one starts afresh. */
-	auth_sessions_clear(&as->sessions);
 	audit_log(as->audit, time(NULL), rq->source, c->name, "password",
 	    "password changed; all sessions ended");
+	pthread_mutex_lock(&as->mu);
+	auth_lockout_success(&as->lockout, rq->lock_source);
+	/* Every other session ends with the old password; this one starts afresh. */
+	auth_sessions_clear(&as->sessions);
 	return start_session(as, conn, rq);	/* unlocks */
 }
 

@@ -68,7 +68,7 @@ route(struct admin_server *as, struct MHD_Connection *conn, const char *url,
 	if (get && strcmp(url, "/api/v1/admin/status") == 0)
 		return adm_get_status(as, conn);
 	if (get && strcmp(url, "/api/v1/admin/settings") == 0)
-		return adm_get_settings(as, conn);
+		return adm_get_settings(as, conn, &c);
 	if (post && strcmp(url, "/api/v1/admin/settings") == 0)
 		return adm_post_settings(as, conn, rq, &c);
 	if (get && strcmp(url, "/api/v1/admin/anchors") == 0)

@@ -4,7 +4,10 @@
  * edit.c, login.c, anchors.c, tokens.c, status.c); watchdog.c cuts slow requests.
  *
  * Locks: mu guards the admin state (snapshot, password hash, sessions, lock-out, API
- * tokens); wd_mu the watchdog's table. Every handler runs on MHD's polling thread. */
+ * tokens) and is the only one the main loop takes (admin_publish, admin_reconfigure):
+ * it is never held across file I/O, password hashing or a callback. io_mu serialises
+ * the writers of files (configuration, tokens, anchors); wd_mu guards the watchdog's
+ * table. Every handler runs on MHD's polling thread. */
 #ifndef CARDUPD_ADMIN_SERVER_H
 #define CARDUPD_ADMIN_SERVER_H
 
@@ -20,6 +23,7 @@
 #include "web/admin/admin_tls.h"
 #include "web/admin/audit.h"
 #include "web/admin/auth.h"
+#include "web/admin/body.h"
 #include "web/admin/settings.h"
 #include "web/mhd.h"
 
@@ -28,7 +32,11 @@ struct json_object;
 #define ADMIN_COOKIE		"__Host-cardupd"
 #define ADMIN_CFG_FILE_MAX	(64 * 1024)
 #define ADMIN_TOKENS_FILE_MAX	(16 * 1024)
+/* MHD admits up to ADMIN_WD_SLOTS connections; the watchdog keeps at most
+ * CONFIG_ADMIN_MAX_CONNECTIONS - ADMIN_WD_SPARE waiting for a request (watchdog.c). */
 #define ADMIN_WD_SLOTS		(CONFIG_ADMIN_MAX_CONNECTIONS + 4)
+#define ADMIN_WD_SPARE		2
+#define ADMIN_ANCHORS_FILE	"cms-ca.pem"	/* in the configuration directory */
 
 /* The admin pages' CSP, assets and log prefix (route.c). */
 extern const struct web_site admin_site;
@@ -38,11 +46,13 @@ struct wd_slot {
 	int		used;
 	int		fd;
 	int64_t		deadline;	/* monotonic ms; 0: not running a request */
+	int		cut;		/* shut down by us, waiting for MHD to close it */
 };
 
 struct admin_server {
 	struct MHD_Daemon	*d;
-	pthread_mutex_t		 mu;		/* everything below but wd */
+	pthread_mutex_t		 mu;		/* the state below, up to cfg_path */
+	pthread_mutex_t		 io_mu;		/* file writers */
 	struct admin_snapshot	*snap;
 	char			 password_hash[AUTH_HASH_MAX];
 	struct auth_sessions	 sessions;
@@ -51,6 +61,8 @@ struct admin_server {
 	struct audit		*audit;
 	struct admin_tls	 tls;
 	char			 cfg_path[CFG_PATH_MAX];
+	char			 conf_dir[CFG_PATH_MAX];	/* where path settings may point */
+	char			 anchors_path[CFG_PATH_MAX];	/* conf_dir/cms-ca.pem: uploads */
 	char			 state_dir[CFG_PATH_MAX];
 	admin_cmd_cb		 cb;
 	void			*arg;
@@ -127,12 +139,14 @@ struct json_object *adm_body_json(struct MHD_Connection *conn, const struct req 
 const char *adm_jstr(struct json_object *o, const char *key);
 
 /* edit.c */
-enum MHD_Result adm_get_settings(struct admin_server *as, struct MHD_Connection *conn);
+enum MHD_Result adm_get_settings(struct admin_server *as, struct MHD_Connection *conn,
+    const struct caller *c);
 enum MHD_Result adm_post_settings(struct admin_server *as, struct MHD_Connection *conn,
     struct req *rq, const struct caller *c);
 /* Rewrites the config file with changes after checking the whole result with the
- * daemon's own parser (and the CMS credentials it names) and posts a reload. Returns
- * 0; -1 with field errors in errs (or a general one in *general). */
+ * daemon's own parser (and the CMS credentials it names) and posts a reload. Call with
+ * io_mu held and mu not held. Returns 0; -1 with field errors in errs (or a general one
+ * in *general). */
 int adm_apply_changes(struct admin_server *as, const struct settings_change *ch, size_t n,
     const char **fields, struct json_object *errs, struct json_object **general,
     const char *source);

@@ -12,12 +12,17 @@
 #include "base/file.h"
 #include "web/admin/server.h"
 
+/* Writes the token table to state_dir/tokens. Called with io_mu held, mu not held: the
+ * table is copied under mu, the file written without it. */
 static int
 save_tokens(struct admin_server *as, char *err, size_t errlen)
 {
 	char buf[ADMIN_TOKENS_FILE_MAX], path[CFG_PATH_MAX + 16];
-	int n = auth_api_tokens_format(&as->tokens, buf, sizeof(buf));
+	int n;
 
+	pthread_mutex_lock(&as->mu);
+	n = auth_api_tokens_format(&as->tokens, buf, sizeof(buf));
+	pthread_mutex_unlock(&as->mu);
 	if (n < 0) {
 		snprintf(err, errlen, "tokens do not fit");
 		return -1;
@@ -78,18 +83,23 @@ adm_post_token(struct admin_server *as, struct MHD_Connection *conn, struct req 
 	char secret[AUTH_API_TOKEN_BUF], err[256], id[AUTH_TOKEN_ID_BUF];
 	int i = -1;
 
+	pthread_mutex_lock(&as->io_mu);
 	pthread_mutex_lock(&as->mu);
 	if (name != NULL)
 		i = auth_api_token_create(&as->tokens, name, time(NULL), secret, &why);
-	if (i >= 0 && save_tokens(as, err, sizeof(err)) == -1) {
-		auth_api_token_delete(&as->tokens, as->tokens.t[i].id);
-		pthread_mutex_unlock(&as->mu);
-		json_object_put(body);
-		return web_send_error(conn, &admin_site, MHD_HTTP_INTERNAL_SERVER_ERROR, err);
-	}
 	if (i >= 0)
 		memcpy(id, as->tokens.t[i].id, sizeof(id));
 	pthread_mutex_unlock(&as->mu);
+	if (i >= 0 && save_tokens(as, err, sizeof(err)) == -1) {
+		pthread_mutex_lock(&as->mu);
+		auth_api_token_delete(&as->tokens, id);
+		pthread_mutex_unlock(&as->mu);
+		pthread_mutex_unlock(&as->io_mu);
+		explicit_bzero(secret, sizeof(secret));
+		json_object_put(body);
+		return web_send_error(conn, &admin_site, MHD_HTTP_INTERNAL_SERVER_ERROR, err);
+	}
+	pthread_mutex_unlock(&as->io_mu);
 	if (i < 0) {
 		json_object_put(body);
 		return web_send_error(conn, &admin_site, MHD_HTTP_UNPROCESSABLE_CONTENT, why);
@@ -112,13 +122,15 @@ adm_delete_token(struct admin_server *as, struct MHD_Connection *conn, struct re
 	char err[256];
 	int rc;
 
+	pthread_mutex_lock(&as->io_mu);
 	pthread_mutex_lock(&as->mu);
 	rc = auth_api_token_delete(&as->tokens, id);
+	pthread_mutex_unlock(&as->mu);
 	if (rc == 0 && save_tokens(as, err, sizeof(err)) == -1) {
-		pthread_mutex_unlock(&as->mu);
+		pthread_mutex_unlock(&as->io_mu);
 		return web_send_error(conn, &admin_site, MHD_HTTP_INTERNAL_SERVER_ERROR, err);
 	}
-	pthread_mutex_unlock(&as->mu);
+	pthread_mutex_unlock(&as->io_mu);
 	if (rc == -1)
 		return web_send_error(conn, &admin_site, MHD_HTTP_NOT_FOUND, "no such token");
 	audit_log(as->audit, time(NULL), rq->source, c->name, "token_deleted", "token %.8s",

@@ -30,6 +30,7 @@ watchdog(void *arg)
 				 * the fd stays MHD's until its CLOSED notification, which
 				 * takes wd_mu: it cannot be reused under us. */
 				shutdown(w->fd, SHUT_RDWR);
+				w->cut = 1;
 				w->deadline = 0;
 				log_info("admin: connection cut: request not complete within "
 				    "%d s", CONFIG_ADMIN_REQUEST_DEADLINE_S);
@@ -55,7 +56,7 @@ adm_wd_arm(struct admin_server *as, struct wd_slot *w, int on)
 	if (w == NULL)
 		return;
 	pthread_mutex_lock(&as->wd_mu);
-	if (w->used) {
+	if (w->used && !w->cut) {
 		w->deadline = on ? clock_mono_ms() + CONFIG_ADMIN_REQUEST_DEADLINE_S * 1000L : 0;
 		if (on)
 			pthread_cond_signal(&as->wd_cv);
@@ -71,6 +72,38 @@ adm_wd_of(struct MHD_Connection *conn)
 
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* When the connections are near the limit (ADMIN_WD_SPARE free places left), the one
+ * that has waited longest without a complete request (a handshake never finished,
+ * headers trickling, a kept-alive connection idle) is closed, never one whose request
+ * is being answered: a few addresses holding idle connections cannot lock everyone
+ * out. fresh (just admitted) is spared. Called with wd_mu held. */
+static void
+make_room(struct admin_server *as, const struct wd_slot *fresh)
+{
+	struct wd_slot *oldest = NULL;
+	int live = 0;
+
+	for (size_t i = 0; i < ADMIN_WD_SLOTS; i++) {
+		struct wd_slot *w = &as->wd[i];
+
+		if (!w->used || w->cut)
+			continue;
+		live++;
+		if (w != fresh && w->deadline != 0 &&
+		    (oldest == NULL || w->deadline < oldest->deadline))
+			oldest = w;
+	}
+	if (live <= CONFIG_ADMIN_MAX_CONNECTIONS - ADMIN_WD_SPARE || oldest == NULL)
+		return;
+	/* MHD notices the closed socket and frees the connection; the fd stays MHD's
+	 * until its CLOSED notification, which takes wd_mu. */
+	shutdown(oldest->fd, SHUT_RDWR);
+	oldest->cut = 1;
+	oldest->deadline = 0;
+	log_info("admin: connection closed: %d open, the oldest without a complete "
+	    "request makes room", live);
 }
 
 /* see server.h */
@@ -98,6 +131,7 @@ adm_notify_connection(void *cls, struct MHD_Connection *conn, void **socket_cont
 	for (size_t i = 0; i < ADMIN_WD_SLOTS; i++)
 		if (!as->wd[i].used) {
 			w = &as->wd[i];
+			memset(w, 0, sizeof(*w));
 			w->used = 1;
 			w->fd = ci->connect_fd;
 			w->deadline = clock_mono_ms() + CONFIG_ADMIN_REQUEST_DEADLINE_S * 1000L;
@@ -107,6 +141,8 @@ adm_notify_connection(void *cls, struct MHD_Connection *conn, void **socket_cont
 		}
 	if (*socket_context == NULL)
 		shutdown(ci->connect_fd, SHUT_RDWR);	/* no slot: fail closed */
+	else
+		make_room(as, w);
 	pthread_mutex_unlock(&as->wd_mu);
 }
 
