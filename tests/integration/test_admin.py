@@ -124,6 +124,18 @@ class Admin:
         raise AssertionError("timed out waiting for %s: %s" % (what, json.dumps(last)))
 
 
+RELOADED = "admin: configuration reloaded"
+
+
+def wait_reloads(daemon, n, timeout=20.0):
+    """Waits until the main loop has logged n configuration reloads (a wait on the
+    daemon's state, not on time)."""
+    end = time.monotonic() + timeout
+    while daemon.log().count(RELOADED) < n:
+        assert time.monotonic() < end, "fewer than %d reloads:\n%s" % (n, daemon.log()[-3000:])
+        time.sleep(0.02)
+
+
 def log_value(daemon, pattern, timeout=5.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -328,23 +340,25 @@ def test_anchor_upload_good_and_bad(make_admin, pcscd, cms, cards, pki, anchors)
 
     # Only the rogue CA: the real CMS is no longer trusted.
     rogue = open(pki["rogue_ca_cert"], "rb").read()
+    reloads = d.log().count(RELOADED)
     s, _, js = a.request("POST", "/api/v1/admin/anchors", raw=rogue,
                          ctype="application/x-pem-file")
     assert s == 200 and js["anchors"] == 1, js
     assert open(anchors, "rb").read() == rogue
     a.wait_status(lambda st: any("rogue" in x["subject"] for x in st["anchors"]),
                   what="rogue anchor listed")
-    time.sleep(0.3)     # the reload runs on the main loop
+    wait_reloads(d, reloads + 1)    # the reload runs on the main loop
     cms.script(GUID, cms.nothing_pending("card-b"))
     cards().insert(pcscd.port)
     r = d.wait_phase(reader0(pcscd), "check_failed")
     assert r["code"] == "tls_untrusted"
 
     # Both CAs: a manual check from the admin page goes through again.
+    reloads = d.log().count(RELOADED)
     s, _, js = a.request("POST", "/api/v1/admin/anchors", raw=original + rogue,
                          ctype="application/x-pem-file")
     assert s == 200 and js["anchors"] == 2, js
-    time.sleep(0.3)
+    wait_reloads(d, reloads + 1)
     s, js = a.post("/api/v1/admin/check", {"reader": reader0(pcscd)})
     assert s == 202, js
     d.wait_phase(reader0(pcscd), "up_to_date")

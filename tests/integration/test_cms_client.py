@@ -223,7 +223,7 @@ def test_kept_connection_closed_by_server(make_daemon, pcscd, cards, other_cms):
     d = make_daemon(cms_url=srv.url, origins=[srv.origin])
     r0 = pcscd.reader_names[0]
     insert_and_wait(d, pcscd, cards, "up_to_date")
-    time.sleep(0.6)
+    srv.wait_no_connection()        # the server closed the kept-alive connection
     manual_check(d, r0, "up_to_date")
     reqs = srv.wait_requests(2)
     assert reqs[0]["conn"] != reqs[1]["conn"]

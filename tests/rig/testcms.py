@@ -447,6 +447,18 @@ class TestCMS:
             self._thread.join(5)
             self._httpd = None
 
+    def wait_no_connection(self, timeout=20.0):
+        """Blocks until no connection is open (e.g. after idle_timeout_s closed a kept-alive
+        one); raises TimeoutError."""
+        end = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if not self._live:
+                    return
+            if time.monotonic() >= end:
+                raise TimeoutError("the test CMS still has %d open connections" % len(self._live))
+            time.sleep(0.01)
+
     def drop_connections(self):
         """Closes every open connection (TCP FIN, no close_notify), as a server or a
         middlebox ending idle keep-alive connections does.  Returns how many."""
