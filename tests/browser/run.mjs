@@ -24,6 +24,32 @@ const MARKUP = '<img src=x onerror=alert(1)><b>bold</b>';
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
 
+// Issue 13 item 17: a test must not see what the one before it left (a card in a reader,
+// a prompt, a CMS script, a config override, a session). The first leaves all of that;
+// the second checks, from its first instant, that none of it is there.
+test('leaves a card in, a prompt up, a CMS script and French (for the next test)', async ({ rig, page }) => {
+  await rig.call('restart', { conf: { kiosk: { language: 'fr' } } });
+  await page.reload();
+  await waitPhase(page, 'idle');
+  await rig.call('cms', { answer: { pending: [['card_lock', 'Lock']] } });
+  await rig.call('insert');
+  await rig.call('insert', { card: 'b', reader: 1, guid: GUID_B });
+  await waitPhase(page, 'prompt');
+});
+
+test('starts clean: no card, no prompt, no CMS script, default config', async ({ rig, page }) => {
+  const st = await rig.call('state');
+  assert.deepEqual(st.readers.map((r) => [r.name, r.card, r.phase, r.prompt, r.message]),
+    [[R0, 'absent', 'idle', null, null], [R1, 'absent', 'idle', null, null]]);
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+  assert.equal(await page.textContent('#idle-title'), 'Insert your card');
+  assert.equal((await rig.call('cms_requests')).count, 0);
+  // No script left: the CMS does not know the card (404), nothing is pending.
+  await rig.call('insert');
+  await rig.waitState((s) => rig.reader(s, R0).phase === 'up_to_date', { what: 'unscripted card checked' });
+  assert.equal(await page.evaluate(() => document.body.dataset.phase), 'idle');
+});
+
 test('insertion shows the prompt (busy screen first)', async ({ rig, page, shot }) => {
   await shot('idle');
   await rig.call('cms', { answer: { delay_s: 0.8, pending: [
