@@ -30,7 +30,7 @@ function freePort() {
   });
 }
 
-async function logMatch(rig, re, ms = 5000) {
+async function logMatch(rig, re, ms = 20000) {   // bounds a failure only
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const { text } = await rig.call('log');
