@@ -97,7 +97,7 @@ def test_upload_goes_to_the_one_anchors_file(make_admin, tmp_path, pki, anchors)
     fixed = tmp_path / "cms-ca.pem"
     assert open(fixed, "rb").read() == both
     assert js["path"] == str(fixed)
-    end = time.monotonic() + 8
+    end = time.monotonic() + 30
     while a.get("/api/v1/admin/settings")[1]["values"]["cms.trust_anchors"] != str(fixed):
         assert time.monotonic() < end, d.log()[-2000:]
         time.sleep(0.05)

@@ -40,7 +40,6 @@ adm_peer_source(struct MHD_Connection *conn, struct req *rq)
 		snprintf(rq->lock_source, sizeof(rq->lock_source), "%s", rq->source);
 }
 
-/* Who is calling: a live session (cookie) or an API token (bearer). */
 /* see server.h */
 void
 adm_identify(struct admin_server *as, struct MHD_Connection *conn, struct caller *c)
@@ -68,9 +67,8 @@ adm_identify(struct admin_server *as, struct MHD_Connection *conn, struct caller
 	pthread_mutex_unlock(&as->mu);
 }
 
-/* A change by a session needs its CSRF token in X-CSRF-Token; a bearer token is not
- * sent by browsers on their own and needs none. */
-/* see server.h */
+/* see server.h: a bearer token is not sent by browsers on their own and needs no CSRF
+ * token. */
 int
 adm_csrf_ok(struct MHD_Connection *conn, const struct caller *c)
 {

@@ -1,6 +1,6 @@
 /* anchors.c — the CMS trust anchors page: the list of the anchors file's certificates,
- * and an upload checked as a file by the CMS client's own loader before it replaces
- * anything. */
+ * and an upload checked by the CMS client's own decoder (core/anchors.h) before it
+ * replaces the one anchors file of the configuration directory. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +12,7 @@
 
 #include "base/file.h"
 #include "base/log.h"
-#include "cms/trust.h"
+#include "core/anchors.h"
 #include "web/admin/server.h"
 
 /* see server.h */
@@ -36,38 +36,6 @@ adm_get_anchors(struct admin_server *as, struct MHD_Connection *conn)
 	return web_send_json(conn, &admin_site, MHD_HTTP_OK, o, NULL);
 }
 
-/* The rule of an upload: PEM text, every object a CERTIFICATE, each a usable anchor for
- * the CMS client's own loader (the file at tmp holds the bytes). Returns the number of
- * anchors, or -1 with err. */
-static int
-check_upload(const char *tmp, char *err, size_t errlen)
-{
-	struct trust_anchors ta;
-	struct trust_pem_obj *objs = NULL;
-	size_t nobj = 0;
-	int n;
-
-	if (trust_pem_read(tmp, &objs, &nobj, err, errlen) == -1)
-		return -1;
-	for (size_t i = 0; i < nobj; i++)
-		if (strcmp(objs[i].name, "CERTIFICATE") != 0) {
-			snprintf(err, errlen, "only CERTIFICATE objects belong here, found %.60s",
-			    objs[i].name);
-			trust_pem_free(objs, nobj);
-			return -1;
-		}
-	trust_pem_free(objs, nobj);
-	if (nobj == 0) {
-		snprintf(err, errlen, "no PEM certificate found");
-		return -1;
-	}
-	if (trust_load(tmp, &ta, err, errlen) == -1)
-		return -1;
-	n = (int)ta.n;
-	trust_free(&ta);
-	return n;
-}
-
 /* see server.h */
 enum MHD_Result
 adm_post_anchors(struct admin_server *as, struct MHD_Connection *conn, struct req *rq,
@@ -75,7 +43,7 @@ adm_post_anchors(struct admin_server *as, struct MHD_Connection *conn, struct re
 {
 	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
 	const char *field = "cms.trust_anchors";
-	char cur[CFG_PATH_MAX], tmp[CFG_PATH_MAX + 16], err[1024];
+	char cur[CFG_PATH_MAX], err[1024];
 	struct settings_change ch = { "cms", "trust_anchors", as->anchors_path };
 	json_object *o, *errs, *general = NULL;
 	int n;
@@ -91,22 +59,17 @@ adm_post_anchors(struct admin_server *as, struct MHD_Connection *conn, struct re
 	if (memchr(rq->body.buf, '\0', rq->body.len) != NULL)
 		return web_send_error(conn, &admin_site, MHD_HTTP_UNPROCESSABLE_CONTENT,
 		    "not a PEM text file (contains NUL bytes)");
-	/* Always the one file in the configuration directory, whatever cms.trust_anchors
-	 * names: an upload can never replace another file the daemon reads. */
-	snprintf(tmp, sizeof(tmp), "%s.upload", as->anchors_path);
-	pthread_mutex_lock(&as->io_mu);
-	if (file_write_atomic(tmp, rq->body.buf, rq->body.len, 0644, err, sizeof(err)) == -1) {
-		pthread_mutex_unlock(&as->io_mu);
-		return web_send_error(conn, &admin_site, MHD_HTTP_INTERNAL_SERVER_ERROR, err);
-	}
-	n = check_upload(tmp, err, sizeof(err));
-	unlink(tmp);
-	if (n < 0) {
-		pthread_mutex_unlock(&as->io_mu);
+	/* Checked in memory by the CMS client's own decoder, with the upload's stricter
+	 * rule (PEM text, CERTIFICATE objects only, each a usable anchor). */
+	if ((n = anchors_check_upload((const unsigned char *)rq->body.buf, rq->body.len, err,
+	    sizeof(err))) < 0) {
 		audit_log(as->audit, time(NULL), rq->source, c->name, "anchors_rejected", "%s",
 		    err);
 		return web_send_error(conn, &admin_site, MHD_HTTP_UNPROCESSABLE_CONTENT, err);
 	}
+	/* Always the one file in the configuration directory, whatever cms.trust_anchors
+	 * names: an upload can never replace another file the daemon reads. */
+	pthread_mutex_lock(&as->io_mu);
 	/* The checked bytes, saved like the config file (fsync, rename, directory fsync). */
 	if (file_write_atomic(as->anchors_path, rq->body.buf, rq->body.len, 0644, err,
 	    sizeof(err)) == -1) {

@@ -12,7 +12,9 @@
 
 #include "base/file.h"
 #include "base/log.h"
-#include "cms/https.h"
+#include "core/anchors.h"
+#include "core/pem.h"
+#include "core/tlscred.h"
 #include "web/admin/server.h"
 
 /* S_PATH: names a file or folder, which must be inside the configuration directory
@@ -42,7 +44,6 @@ static const struct skey {
 	{ "log", "level", 0 }, { "log", "syslog", 0 },
 };
 #define NSKEYS	(sizeof(skeys) / sizeof(skeys[0]))
-
 
 /* The value of a key in c, as the file would say it. */
 static void
@@ -182,9 +183,52 @@ errors_to_fields(const char *err, json_object *errs, json_object **general)
 	}
 }
 
-/* Rewrites the config file with changes after checking the whole result with the
- * daemon's own parser (and the CMS credentials it names) and posts a reload. Returns
- * 0; -1 with field errors in errs (or a general one in *general). */
+/* What the reload would load next, checked as the CMS client loads it (the same
+ * decoders in core/, the files read by base/file: regular files only, never blocking).
+ * Returns 0, or -1 with the field to blame and the reason in err. */
+static int
+check_cms_files(const struct cfg *nc, const char **field, char *err, size_t errlen)
+{
+	struct file_buf fa = { 0 }, fc = { 0 }, fk = { 0 };
+	struct anchors ta;
+	struct tlscred tc;
+	int rc = -1;
+
+	*field = "cms.trust_anchors";
+	if (file_read(nc->cms_anchors, PEM_INPUT_MAX, FILE_NONEMPTY, &fa, err, errlen) == -1 ||
+	    anchors_decode(nc->cms_anchors, (const unsigned char *)fa.p, fa.len, &ta, err,
+	    errlen) == -1)
+		goto out;
+	anchors_free(&ta);
+	*field = "cms.client_cert";
+	if ((nc->cms_client_cert[0] == '\0') != (nc->cms_client_key[0] == '\0')) {
+		snprintf(err, errlen, "a client certificate needs its key and a key its "
+		    "certificate");
+		goto out;
+	}
+	if (nc->cms_client_cert[0] != '\0') {
+		if (file_read(nc->cms_client_cert, PEM_INPUT_MAX, FILE_NONEMPTY, &fc, err,
+		    errlen) == -1)
+			goto out;
+		*field = "cms.client_key";
+		if (file_read(nc->cms_client_key, PEM_INPUT_MAX, FILE_NONEMPTY | FILE_SECRET, &fk,
+		    err, errlen) == -1)
+			goto out;
+		*field = "cms.client_cert";
+		if (tlscred_decode(nc->cms_client_cert, (const unsigned char *)fc.p, fc.len,
+		    nc->cms_client_key, (const unsigned char *)fk.p, fk.len, &tc, err,
+		    errlen) == -1)
+			goto out;
+		tlscred_free(&tc);
+	}
+	rc = 0;
+out:
+	file_free(&fa);
+	file_free(&fc);
+	file_free(&fk);
+	return rc;
+}
+
 /* see server.h */
 int
 adm_apply_changes(struct admin_server *as, const struct settings_change *ch, size_t n,
@@ -195,7 +239,7 @@ adm_apply_changes(struct admin_server *as, const struct settings_change *ch, siz
 	char *text = NULL, *ntext;
 	const char *why = NULL;
 	size_t bad = 0;
-	struct https_client *hc;
+	const char *field;
 
 	if ((text = file_read_text(as->cfg_path, ADMIN_CFG_FILE_MAX, err, sizeof(err))) == NULL) {
 		*general = json_object_new_string(err);
@@ -216,16 +260,11 @@ adm_apply_changes(struct admin_server *as, const struct settings_change *ch, siz
 		return -1;
 	}
 	/* What the reload would load next: refuse now rather than half-apply later. */
-	hc = https_client_new(nc.cms_anchors, nc.cms_client_cert, nc.cms_client_key, err,
-	    sizeof(err));
-	if (hc == NULL) {
-		json_object_object_add(errs, nc.cms_client_cert[0] && strstr(err,
-		    nc.cms_client_cert) ? "cms.client_cert" : "cms.trust_anchors",
-		    json_object_new_string(err));
+	if (check_cms_files(&nc, &field, err, sizeof(err)) == -1) {
+		json_object_object_add(errs, field, json_object_new_string(err));
 		free(ntext);
 		return -1;
 	}
-	https_client_free(hc);
 	if (file_write_atomic(as->cfg_path, ntext, strlen(ntext), 0600, err,
 	    sizeof(err)) == -1) {
 		*general = json_object_new_string(err);

@@ -130,8 +130,7 @@ refused_note(char *out, size_t cap, unsigned refused)
 		snprintf(out, cap, "; %u attempts refused during the lock-out", refused);
 }
 
-/* POST /api/v1/admin/login {"password"} and /setup {"code", "password"}. */
-/* see server.h */
+/* see server.h: POST /api/v1/admin/login {"password"} and /setup {"code", "password"}. */
 enum MHD_Result
 adm_post_login(struct admin_server *as, struct MHD_Connection *conn, struct req *rq, int setup)
 {
