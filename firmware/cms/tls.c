@@ -2,6 +2,7 @@
  * br_ssl_client_init_full(), which enables TLS 1.0-1.2, static RSA and ECDH, CBC and
  * 3DES suites and every hash down to MD5. */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,34 @@ static const struct {
 
 static const br_x509_class xcheck_vtable;
 
+/* The symmetric back-ends, chosen once per process: BearSSL's default_* set-ups ask
+ * the CPU (CPUID, a trap to the hypervisor in a VM) on every connection. The fastest
+ * the CPU has, else the constant-time portable code BearSSL itself falls back to. */
+static struct {
+	const br_block_ctr_class	*aes_ctr;
+	br_ghash			 ghash;
+	br_chacha20_run			 chacha20;
+	br_poly1305_run			 poly1305;
+} be;
+static pthread_once_t be_once = PTHREAD_ONCE_INIT;
+
+static void
+be_choose(void)
+{
+	int wide = sizeof(void *) >= 8;
+
+	if ((be.aes_ctr = br_aes_x86ni_ctr_get_vtable()) == NULL &&
+	    (be.aes_ctr = br_aes_pwr8_ctr_get_vtable()) == NULL)
+		be.aes_ctr = wide ? &br_aes_ct64_ctr_vtable : &br_aes_ct_ctr_vtable;
+	if ((be.ghash = br_ghash_pclmul_get()) == 0 &&
+	    (be.ghash = br_ghash_pwr8_get()) == 0)
+		be.ghash = wide ? br_ghash_ctmul64 : br_ghash_ctmul;
+	if ((be.chacha20 = br_chacha20_sse2_get()) == 0)
+		be.chacha20 = br_chacha20_ct_run;
+	if ((be.poly1305 = br_poly1305_ctmulq_get()) == 0)
+		be.poly1305 = br_poly1305_ctmul_run;
+}
+
 /* see tls.h */
 const char *
 tls_setup(br_ssl_client_context *cc, br_x509_minimal_context *xc,
@@ -61,15 +90,22 @@ tls_setup(br_ssl_client_context *cc, br_x509_minimal_context *xc,
 	}
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
-	/* The default_* set-ups choose at run time: AES-NI (else constant-time ct64)
-	 * with PCLMULQDQ GHASH (else ctmul64), SSE2 ChaCha20 with the 64-bit
-	 * Poly1305, the i62/i31 RSA, and BearSSL's fastest EC code (P-256 and Curve25519
-	 * with 31-bit limbs in this BearSSL). No static-RSA key exchange back-end
+	/* AES-NI or POWER8 AES with PCLMULQDQ/POWER8 GHASH, SSE2 ChaCha20 with the
+	 * 64-bit-multiply Poly1305 when the CPU has them (be_choose); the i62/i31 RSA
+	 * verifier and BearSSL's fastest EC code (P-256 and Curve25519 with 31-bit limbs:
+	 * this BearSSL has no 64-bit EC code) through the default set-ups, which ask the
+	 * CPU nothing. No static-RSA key exchange back-end
 	 * (br_ssl_client_set_default_rsapub) is installed: nothing could use it. */
+	(void)pthread_once(&be_once, be_choose);
 	br_ssl_engine_set_default_rsavrfy(eng);
 	br_ssl_engine_set_default_ecdsa(eng);
-	br_ssl_engine_set_default_aes_gcm(eng);
-	br_ssl_engine_set_default_chapol(eng);
+	br_ssl_engine_set_aes_ctr(eng, be.aes_ctr);
+	br_ssl_engine_set_ghash(eng, be.ghash);
+	br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
+	br_ssl_engine_set_chacha20(eng, be.chacha20);
+	br_ssl_engine_set_poly1305(eng, be.poly1305);
+	br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable,
+	    &br_sslrec_out_chapol_vtable);
 	br_x509_minimal_set_rsa(xc, br_ssl_engine_get_rsavrfy(eng));
 	br_x509_minimal_set_ecdsa(xc, br_ssl_engine_get_ec(eng),
 	    br_ssl_engine_get_ecdsa(eng));

@@ -386,6 +386,24 @@ def test_tls_sha1_chain_refused(make_daemon, pcscd, cards, other_cms):
     assert "SHA-1" in d.log()
 
 
+@pytest.mark.parametrize("cert,suite", [
+    ("good", "ECDHE-ECDSA-AES128-GCM-SHA256"),
+    ("good", "ECDHE-ECDSA-AES256-GCM-SHA384"),
+    ("good", "ECDHE-ECDSA-CHACHA20-POLY1305"),
+    ("rsa", "ECDHE-RSA-AES128-GCM-SHA256"),
+    ("rsa", "ECDHE-RSA-AES256-GCM-SHA384"),
+    ("rsa", "ECDHE-RSA-CHACHA20-POLY1305"),
+])
+def test_tls_every_allowed_suite_works(make_daemon, pcscd, cards, other_cms, cert, suite):
+    """Each suite of the policy, alone on the server, carries a check (and the
+    back-ends chosen for it, AES-GCM and ChaCha20-Poly1305, work)."""
+    srv = other_cms(cert, tls="suite:" + suite)
+    srv.script(GUID, srv.nothing_pending("card-s"))
+    d = make_daemon(cms_url=srv.url, origins=[srv.origin])
+    insert_and_wait(d, pcscd, cards, "up_to_date")
+    assert srv.wait_requests(1)
+
+
 def test_tls_modern_rsa_server_works(make_daemon, pcscd, cards, other_cms):
     """The policy keeps what it should: ECDHE_RSA with AES-GCM over TLS 1.2."""
     srv = other_cms("rsa")

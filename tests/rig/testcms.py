@@ -385,7 +385,7 @@ class TestCMS:
                  idle_timeout_s=10, tls=None):
         self.cert, self.key, self.host, self.client_ca = cert, key, host, client_ca
         # TLS policy fault (None: a modern TLS 1.2/1.3 server): "tls10" / "tls11" (that
-        # version only), "static_rsa" (TLS 1.2, RSA key exchange suites only: give it
+        # version only), "suite:NAME" (TLS 1.2 with that one OpenSSL suite), "static_rsa" (TLS 1.2, RSA key exchange suites only: give it
         # an RSA certificate), "legacy" (TLS 1.0-1.2 at OpenSSL security level 0, for a
         # certificate signed with SHA-1)
         self.tls = tls
@@ -579,6 +579,9 @@ def _tls_fault(ctx, mode):
     elif mode == "static_rsa":
         ctx.set_ciphers("AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA256:AES128-SHA"
                         ":@SECLEVEL=0")
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    elif mode.startswith("suite:"):       # TLS 1.2 with exactly this OpenSSL suite
+        ctx.set_ciphers(mode[6:])
         ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     elif mode == "legacy":
         ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
