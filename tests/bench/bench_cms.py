@@ -273,8 +273,8 @@ def main():
             print("  cold handshake   %s   CPU %.2f ms/check" %
                   (fmt(cold["wall_ms"]), cold["cpu_ms"] / n))
             if cold2:
-                print("  cold, %-10s %s   CPU %.2f ms/check" %
-                      (a.compare[-10:], fmt(cold2["wall_ms"]), cold2["cpu_ms"] / n))
+                print("  cold, --compare  %s   CPU %.2f ms/check   (%s)" %
+                      (fmt(cold2["wall_ms"]), cold2["cpu_ms"] / n, a.compare))
             if cu:
                 print("  curl (same POST) %s   (curl's own time_total)" % fmt(cu[0]))
                 print("  curl process     %s   (fork+exec+TLS+exit)" % fmt(cu[1]))
@@ -283,8 +283,7 @@ def main():
                 print("  ratio cold/curl  %.2f (vs time_total), %.2f (vs whole process)"
                       % (ratio, ratio_p))
                 if cold2:
-                    print("  ratio %-10s %.2f (vs time_total)" % (
-                        a.compare[-10:],
+                    print("  ratio --compare  %.2f (vs time_total)" % (
                         statistics.median(cold2["wall_ms"]) / statistics.median(cu[0])))
             else:
                 print("  curl             not available")
