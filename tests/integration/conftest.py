@@ -3,6 +3,7 @@ the TLS test CMS with certificates made now, and the cardupd binary under test.
 Everything is started per test and torn down even when the test fails."""
 
 import os
+import signal
 import sys
 
 import pytest
@@ -28,6 +29,14 @@ def api_contracts():
     openapi.enforce(sys.modules)
 
 
+def pytest_configure(config):
+    # SIGTERM (a CI timeout, a developer's kill) ends pytest like Ctrl-C does, so every
+    # fixture's teardown still stops what the test started (cardupd, pcscd, the CMS).
+    def on_term(signum, frame):
+        raise KeyboardInterrupt("SIGTERM")
+    signal.signal(signal.SIGTERM, on_term)
+
+
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory):
     return make_pki(str(tmp_path_factory.mktemp("pki")))
@@ -35,7 +44,7 @@ def pki(tmp_path_factory):
 
 @pytest.fixture
 def pcscd(tmp_path):
-    p = PrivatePcscd(str(tmp_path))
+    p = PrivatePcscd(str(tmp_path), die_with_parent=True)   # even if pytest is killed
     p.start()
     yield p
     p.stop()
@@ -74,7 +83,7 @@ def make_daemon(tmp_path, pcscd, cms, pki):
              wait_readers=True):
         d = Cardupd(os.path.abspath(BIN), str(tmp_path), pcscd.env,
                     cms_url or cms.url, anchors or pki["ca_cert"],
-                    origins or [cms.origin], conf)
+                    origins or [cms.origin], conf, die_with_parent=True)
         started.append(d)
         if start:
             d.start()

@@ -45,8 +45,12 @@ class Cardupd:
     """cardupd with its own config file and log in `dir`.  conf: dict of
     {section: {key: value}} merged over the defaults that point at the test rig."""
 
-    def __init__(self, binary, dir, pcscd_env, cms_url, anchors, origins, conf=None):
+    def __init__(self, binary, dir, pcscd_env, cms_url, anchors, origins, conf=None,
+                 die_with_parent=False):
         self.binary = binary
+        # SIGTERM to cardupd when the thread that started it dies (setpriv --pdeathsig):
+        # only for a cardupd started from a thread that outlives it (pytest's main one).
+        self.die_with_parent = die_with_parent
         self.dir = dir
         self.port = free_port()
         self.env = dict(pcscd_env)
@@ -81,7 +85,8 @@ class Cardupd:
 
     def start(self, wait=True, timeout=30.0):
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([self.binary, "-f", "-c", self.conf_path],
+        pre = ["setpriv", "--pdeathsig", "TERM"] if self.die_with_parent else []
+        self.proc = subprocess.Popen(pre + [self.binary, "-f", "-c", self.conf_path],
                                      env=self.env, stdout=self._log, stderr=self._log)
         _live.add(self)
         if wait:

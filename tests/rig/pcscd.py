@@ -104,7 +104,8 @@ class PrivatePcscd:
     START_TIMEOUT = 30.0       # bounds a failure only (a loaded machine is slow)
     STOP_TIMEOUT = 15.0
 
-    def __init__(self, tmpdir=None, port=None, hide_usb=True, debug=None):
+    def __init__(self, tmpdir=None, port=None, hide_usb=True, debug=None,
+                 die_with_parent=False):
         if tmpdir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="cardupd-pcscd-")
             tmpdir = self._tmp.name
@@ -120,6 +121,10 @@ class PrivatePcscd:
         self.log_path = os.path.join(self.dir, "pcscd.log")
         self.env = dict(os.environ, PCSCLITE_CSOCK_NAME=self.socket_path)
         self.hide_usb = hide_usb
+        # pcscd gets SIGTERM when the thread that started it dies (PR_SET_PDEATHSIG via
+        # setpriv): a test process killed outright leaves no pcscd behind.  Only for a
+        # pcscd started and restarted from a thread that lives as long as it should.
+        self.die_with_parent = die_with_parent
         if debug is None:
             debug = os.environ.get("CARDUPD_PCSCD_DEBUG", "")
         self.debug = str(debug)
@@ -163,7 +168,8 @@ class PrivatePcscd:
                   'if [ -n "$2" ]; then for b in %s/*.bundle; do '
                   '[ -d "$b" ] && mount --bind "$2" "$b"; done; fi; '
                   'shift 2; exec "$@"' % DRIVERS_DIR)
-        cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c", script,
+        cmd = (["setpriv", "--pdeathsig", "TERM"] if self.die_with_parent else []) + [
+               "unshare", "-m", "--propagation", "private", "sh", "-c", script,
                self.rundir, self.confdir, self.emptydir if self.hide_usb else ""] + args
         log = open(self.log_path, "ab")
         log.write(b"=== %s: %s\n" % (time.strftime("%H:%M:%S").encode(),

@@ -162,7 +162,7 @@ class Rig:
 
     def start(self):
         self.pki = make_pki(os.path.join(self.tmp, "pki"))
-        self.pcscd = PrivatePcscd(self.tmp).start()
+        self.pcscd = PrivatePcscd(self.tmp, die_with_parent=True).start()   # main thread
         self.watch = ReaderWatch(self.pcscd.socket_path)
         self.cms = TestCMS(self.pki["server_cert"], self.pki["server_key"]).start()
         self.daemon = Cardupd(self.binary, self.tmp, self.pcscd.env, self.cms.url,
