@@ -120,7 +120,7 @@ class TimedCard(Card):
         self.t_connect_ms = None
         self.control_times = []
 
-    def insert(self, port, host="127.0.0.1", timeout=5.0):
+    def insert(self, port, host="127.0.0.1", timeout=15.0):
         self.control_times = []
         super().insert(port, host, timeout)
         self.t_connect_ms = now_ms()
