@@ -44,7 +44,7 @@ override CPPFLAGS += -D_GNU_SOURCE -I$(BUILD) -I. -Ifirmware \
              $(shell $(PKG_CONFIG) --cflags libpcsclite libmicrohttpd json-c $(ADMIN_PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
 LDLIBS    += $(shell $(PKG_CONFIG) --libs libpcsclite libmicrohttpd json-c $(ADMIN_PKGS) 2>/dev/null) \
-             -lbearssl -linih $(ADMIN_LIBS) -lpthread
+             -lbearssl $(ADMIN_LIBS) -lpthread
 LDFLAGS   += $(SANFLAGS)
 
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # A fully static cardupd for ARCH (arm64, armhf): Debian ships libjson-c.a, libbearssl.a,
-# libinih.a and libc.a, but no libpcsclite.a, and its libmicrohttpd.a needs GnuTLS (whose
+# and libc.a, but no libpcsclite.a, and its libmicrohttpd.a needs GnuTLS (whose
 # p11-kit has no .a). So the pcsc-lite client library and libmicrohttpd without HTTPS are
 # built here from Debian's source packages (fetched by the same private apt as the
 # sysroot, deb-src entries added there only; both built once and kept), then linked with
@@ -84,7 +84,7 @@ if [ -x "$out/cardupd" ] && [ -z "$(find "$out/firmware/main.o" "$out/libcardupd
 fi
 $cc -static -o "$out/cardupd.tmp" "$out/firmware/main.o" "$out/libcardupd.a" \
     "$out/mhd/src/microhttpd/.libs/libmicrohttpd.a" "$out/pcsc/src/.libs/libpcsclite.a" \
-    "$lib/libjson-c.a" "$lib/libbearssl.a" "$lib/libinih.a" -lpthread 2>"$out/link.log" ||
+    "$lib/libjson-c.a" "$lib/libbearssl.a" -lpthread 2>"$out/link.log" ||
     { cat "$out/link.log" >&2; rm -f "$out/cardupd.tmp"; exit 1; }
 mv "$out/cardupd.tmp" "$out/cardupd"
 # The link log holds glibc's warning that static getaddrinfo needs the NSS modules of the

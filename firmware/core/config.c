@@ -1,130 +1,51 @@
-/* config.c — see config.h. A table maps each [section] key to a setter that validates
- * the value; inih reads the lines through a counting reader so that every error can
- * name its line (Debian's inih is built without INI_HANDLER_LINENO). */
+/* config.c — see config.h. The INI reader (core/ini.c) hands over lines; each key is
+ * looked up in the one key table (core/config_keys.c) and its value checked by its type;
+ * every error is collected with its line, section, key and code. */
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 #include <arpa/inet.h>
-
-#include <ini.h>
 
 #include "autoconf.h"
 #include "base/file.h"
+#include "base/host.h"
 #include "core/config.h"
+#include "core/config_keys.h"
 #include "core/http.h"
-
-#define CFG_FILE_MAX	(64 * 1024)
-
-/* Without the admin listener (Kconfig ADMIN off) its options are not in autoconf.h; the
- * [admin] keys are still parsed (main.c warns about a set admin.listen). */
-#ifndef CONFIG_ADMIN
-#define CONFIG_ADMIN_LISTEN_DEFAULT	""
-#define CONFIG_ADMIN_STATE_DIR_DEFAULT	"/var/lib/cardupd"
-#endif
+#include "core/ini.h"
 
 struct parse_state {
-	const char	*name;
-	const char	*text, *pos;
-	int		 line;
-	struct cfg	*c;
-	char		*err;
-	size_t		 errlen, errused;
-	int		 nerr;
-	unsigned	 seen;		/* bit per required key */
+	struct cfg		*c;
+	struct cfg_errors	*errs;
+	uint64_t		 seen;	/* bit per key: set in the text (well or badly) */
 };
 
 static void
-add_error(struct parse_state *ps, const char *section, const char *key,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+add_error(struct cfg_errors *errs, int line, enum cfg_err_code code, const char *section,
+    const char *key, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 static void
-add_error(struct parse_state *ps, const char *section, const char *key,
-    const char *fmt, ...)
+add_error(struct cfg_errors *errs, int line, enum cfg_err_code code, const char *section,
+    const char *key, const char *fmt, ...)
 {
-	char msg[256];
+	struct cfg_error *e;
 	va_list ap;
-	int n;
 
-	ps->nerr++;
-	if (ps->err == NULL || ps->errused + 1 >= ps->errlen)
+	if (errs->n++ >= CFG_ERRORS_MAX)
 		return;
+	e = &errs->e[errs->n - 1];
+	e->line = line;
+	e->code = code;
+	snprintf(e->section, sizeof(e->section), "%s", section ? section : "");
+	snprintf(e->key, sizeof(e->key), "%s", key ? key : "");
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
 	va_end(ap);
-	if (section != NULL)
-		n = snprintf(ps->err + ps->errused, ps->errlen - ps->errused,
-		    "%s:%d: [%s] %s: %s\n", ps->name, ps->line, section, key, msg);
-	else
-		n = snprintf(ps->err + ps->errused, ps->errlen - ps->errused,
-		    "%s:%d: %s\n", ps->name, ps->line, msg);
-	if (n > 0)
-		ps->errused += (size_t)n < ps->errlen - ps->errused ?
-		    (size_t)n : ps->errlen - ps->errused - 1;
-}
-
-/* Copies a string value; refuses control characters and values that do not fit. */
-static int
-set_str(char *dst, size_t cap, const char *v, const char **why)
-{
-	size_t n = strlen(v);
-
-	if (n >= cap) {
-		*why = "value too long";
-		return -1;
-	}
-	for (const char *p = v; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			*why = "control character in value";
-			return -1;
-		}
-	memcpy(dst, v, n + 1);
-	return 0;
-}
-
-static int
-set_int(int *dst, const char *v, long lo, long hi, const char **why)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || errno != 0) {
-		*why = "not a whole number";
-		return -1;
-	}
-	if (n < lo || n > hi) {
-		/* only read right away by the caller; thread-local: the admin thread
-		 * parses too */
-		static _Thread_local char buf[64];
-
-		snprintf(buf, sizeof(buf), "out of range %ld..%ld", lo, hi);
-		*why = buf;
-		return -1;
-	}
-	*dst = (int)n;
-	return 0;
-}
-
-static int
-set_bool(int *dst, const char *v, const char **why)
-{
-	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") ||
-	    !strcasecmp(v, "on"))
-		*dst = 1;
-	else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0") ||
-	    !strcasecmp(v, "off"))
-		*dst = 0;
-	else {
-		*why = "expected yes or no";
-		return -1;
-	}
-	return 0;
 }
 
 /* see config.h */
@@ -167,244 +88,339 @@ cfg_split_listen(const char *s, char *host, size_t hostlen, unsigned *port)
 	return 0;
 }
 
-enum { REQ_URL = 1, REQ_ANCHORS = 2, REQ_ORIGINS = 4 };
-
-/* Returns 0, or -1 with *why set. *known is 0 when section/key is not a key at all. */
-static int
-apply(struct parse_state *ps, const char *s, const char *k, const char *v,
-    int *known, const char **why)
+/* "expected a, b or c" for the choices "a|b|c". */
+static void
+expected_choices(const char *choices, char *out, size_t cap)
 {
-	struct cfg *c = ps->c;
-	char host[64];
+	size_t n = (size_t)snprintf(out, cap, "expected ");
+
+	for (const char *p = choices; *p != '\0' && n < cap;) {
+		size_t l = strcspn(p, "|");
+		int last = p[l] == '\0', w;
+
+		w = snprintf(out + n, cap - n, "%s%.*s", p == choices ? "" : last ? " or " : ", ",
+		    (int)l, p);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+		p += l + !last;
+	}
+}
+
+/* The index of v among the choices "a|b|c", or -1. */
+static int
+choice_index(const char *choices, const char *v)
+{
+	size_t vl = strlen(v);
+	int i = 0;
+
+	for (const char *p = choices;; i++) {
+		size_t l = strcspn(p, "|");
+
+		if (l == vl && strncmp(p, v, l) == 0)
+			return i;
+		if (p[l] == '\0')
+			return -1;
+		p += l + 1;
+	}
+}
+
+/* Checks v as a value of k and stores it into c. Returns 0, or -1 with *code and a
+ * reason in why. */
+static int
+apply(struct cfg *c, const struct cfg_key *k, const char *v, enum cfg_err_code *code,
+    char *why, size_t whylen)
+{
+	char *base = (char *)c + k->off, host[64];
+	size_t n = strlen(v);
 	unsigned port;
 
-	*known = 1;
-#define IS(sec, key) (strcmp(s, sec) == 0 && strcmp(k, key) == 0)
-	if (IS("device", "id")) {
-		if (*v == '\0') {
-			*why = "must not be empty";
+	*code = CFG_E_VALUE;
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			snprintf(why, whylen, "control character in value");
 			return -1;
 		}
-		return set_str(c->device_id, sizeof(c->device_id), v, why);
+	if ((k->flags & CFG_F_NONEMPTY) && n == 0) {
+		snprintf(why, whylen, "must not be empty%s", strcmp(k->key, "readers") == 0 ?
+		    " (use * for all readers)" : "");
+		return -1;
 	}
-	if (IS("cms", "url")) {
+	switch (k->type) {
+	case CFG_T_INT: {
+		char *end;
+		long x;
+
+		errno = 0;
+		x = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || errno != 0) {
+			snprintf(why, whylen, "not a whole number");
+			return -1;
+		}
+		if (x < k->min || x > k->max) {
+			*code = CFG_E_RANGE;
+			snprintf(why, whylen, "out of range %ld..%ld", k->min, k->max);
+			return -1;
+		}
+		*(int *)(void *)base = (int)x;
+		return 0;
+	}
+	case CFG_T_BOOL:
+		if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") ||
+		    !strcasecmp(v, "on"))
+			*(int *)(void *)base = 1;
+		else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0") ||
+		    !strcasecmp(v, "off"))
+			*(int *)(void *)base = 0;
+		else {
+			snprintf(why, whylen, "expected yes or no");
+			return -1;
+		}
+		return 0;
+	case CFG_T_CHOICE: {
+		int i = choice_index(k->choices, v);
+
+		if (i == -1) {
+			expected_choices(k->choices, why, whylen);
+			return -1;
+		}
+		if (k->size == 0) {
+			*(int *)(void *)base = i;
+			return 0;
+		}
+		break;
+	}
+	case CFG_T_ORIGINS: {
+		struct cms_origins *o = (void *)base;
+		char buf[CMS_MAX_ORIGINS * CMS_ORIGIN_MAX], *tok, *save = NULL;
+
+		if (n >= sizeof(buf)) {
+			*code = CFG_E_TOO_LONG;
+			snprintf(why, whylen, "value too long (at most %zu characters)",
+			    sizeof(buf) - 1);
+			return -1;
+		}
+		memcpy(buf, v, n + 1);
+		o->n = 0;
+		for (tok = strtok_r(buf, " \t,", &save); tok != NULL;
+		    tok = strtok_r(NULL, " \t,", &save))
+			if (cms_origins_add(o, tok) == -1) {
+				snprintf(why, whylen, "\"%.*s\" is not an https origin (or more "
+				    "than %d origins)", CMS_ORIGIN_MAX, tok, CMS_MAX_ORIGINS);
+				return -1;
+			}
+		if (o->n == 0) {
+			snprintf(why, whylen, "needs at least one https origin");
+			return -1;
+		}
+		return 0;
+	}
+	case CFG_T_URL: {
 		struct http_url u;
 
 		if (http_parse_url(v, &u) == -1) {
-			*why = "not an https URL";
+			snprintf(why, whylen, "not an https URL");
 			return -1;
 		}
-		ps->seen |= REQ_URL;
-		return set_str(c->cms_url, sizeof(c->cms_url), v, why);
+		break;
 	}
-	if (IS("cms", "trust_anchors")) {
-		ps->seen |= REQ_ANCHORS;
-		return set_str(c->cms_anchors, sizeof(c->cms_anchors), v, why);
-	}
-	if (IS("cms", "portal_origins")) {
-		char buf[CMS_MAX_ORIGINS * CMS_ORIGIN_MAX], *tok, *save = NULL;
-
-		if (set_str(buf, sizeof(buf), v, why) == -1)
-			return -1;
-		c->portal_origins.n = 0;
-		for (tok = strtok_r(buf, " \t,", &save); tok != NULL;
-		    tok = strtok_r(NULL, " \t,", &save))
-			if (cms_origins_add(&c->portal_origins, tok) == -1) {
-				static _Thread_local char msg[CMS_ORIGIN_MAX + 64];
-
-				snprintf(msg, sizeof(msg), "\"%.*s\" is not an https origin "
-				    "(or more than %d origins)", CMS_ORIGIN_MAX, tok,
-				    CMS_MAX_ORIGINS);
-				*why = msg;
-				return -1;
-			}
-		if (c->portal_origins.n == 0) {
-			*why = "needs at least one https origin";
+	case CFG_T_LISTEN:
+		if (!(n == 0 && (k->flags & CFG_F_EMPTY_OK)) &&
+		    cfg_split_listen(v, host, sizeof(host), &port) == -1) {
+			snprintf(why, whylen, "expected IP:PORT or [IPv6]:PORT");
 			return -1;
 		}
-		ps->seen |= REQ_ORIGINS;
-		return 0;
-	}
-	if (IS("cms", "timeout_ms"))
-		return set_int(&c->cms_timeout_ms, v, 100, 120000, why);
-	if (IS("cms", "retries"))
-		return set_int(&c->cms_retries, v, 0, 10, why);
-	if (IS("cms", "session_timeout_s"))
-		return set_int(&c->cms_session_timeout_s, v, 5, 3600, why);
-	if (IS("cms", "client_cert"))
-		return set_str(c->cms_client_cert, sizeof(c->cms_client_cert), v, why);
-	if (IS("cms", "client_key"))
-		return set_str(c->cms_client_key, sizeof(c->cms_client_key), v, why);
-	if (IS("kiosk", "listen")) {
-		if (cfg_split_listen(v, host, sizeof(host), &port) == -1) {
-			*why = "expected IP:PORT or [IPv6]:PORT";
-			return -1;
-		}
-		return set_str(c->kiosk_listen, sizeof(c->kiosk_listen), v, why);
-	}
-	if (IS("kiosk", "prompt_timeout_s"))
-		return set_int(&c->prompt_timeout_s, v, 5, 3600, why);
-	if (IS("kiosk", "readers")) {
-		if (*v == '\0') {
-			*why = "must not be empty (use * for all readers)";
-			return -1;
-		}
-		return set_str(c->kiosk_readers, sizeof(c->kiosk_readers), v, why);
-	}
-	if (IS("kiosk", "language")) {
-		if (strcmp(v, "en") != 0 && strcmp(v, "fr") != 0) {
-			*why = "expected en or fr";
-			return -1;
-		}
-		return set_str(c->kiosk_lang, sizeof(c->kiosk_lang), v, why);
-	}
-	if (IS("kiosk", "manual_check"))
-		return set_bool(&c->kiosk_manual_check, v, why);
-	if (IS("kiosk", "return_url_param")) {
+		break;
+	case CFG_T_NAME:
 		for (const char *p = v; *p; p++)
 			if (!(*p == '_' || *p == '-' || (*p >= 'a' && *p <= 'z') ||
 			    (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))) {
-				*why = "letters, digits, - and _ only";
+				snprintf(why, whylen, "letters, digits, - and _ only");
 				return -1;
 			}
-		return set_str(c->kiosk_return_param, sizeof(c->kiosk_return_param), v, why);
-	}
-	if (IS("admin", "listen")) {
-		if (*v != '\0' && cfg_split_listen(v, host, sizeof(host), &port) == -1) {
-			*why = "expected IP:PORT or [IPv6]:PORT";
+		break;
+	case CFG_T_HASH:
+		if (n > 0 && *v != '$') {
+			snprintf(why, whylen, "expected a crypt(3) hash such as mkpasswd -m "
+			    "yescrypt prints");
 			return -1;
 		}
-		return set_str(c->admin_listen, sizeof(c->admin_listen), v, why);
-	}
-	if (IS("admin", "tls_cert"))
-		return set_str(c->admin_tls_cert, sizeof(c->admin_tls_cert), v, why);
-	if (IS("admin", "tls_key"))
-		return set_str(c->admin_tls_key, sizeof(c->admin_tls_key), v, why);
-	if (IS("admin", "password_hash")) {
-		if (*v != '\0' && *v != '$') {
-			*why = "expected a crypt(3) hash such as mkpasswd -m yescrypt prints";
+		break;
+	case CFG_T_PATH:
+		if ((k->flags & CFG_F_ABSOLUTE) && v[0] != '/') {
+			snprintf(why, whylen, "must be an absolute path");
 			return -1;
 		}
-		return set_str(c->admin_password_hash, sizeof(c->admin_password_hash), v, why);
+		break;
+	case CFG_T_TEXT:
+	case CFG_T_COMMAND:
+		break;
 	}
-	if (IS("admin", "state_dir")) {
-		if (v[0] != '/') {
-			*why = "must be an absolute path";
-			return -1;
-		}
-		return set_str(c->admin_state_dir, sizeof(c->admin_state_dir), v, why);
+	if (n >= k->size) {
+		*code = CFG_E_TOO_LONG;
+		snprintf(why, whylen, "value too long (at most %zu characters)", k->size - 1);
+		return -1;
 	}
-	if (IS("hooks", "on_prompt"))
-		return set_str(c->hook_on_prompt, sizeof(c->hook_on_prompt), v, why);
-	if (IS("hooks", "on_proceed"))
-		return set_str(c->hook_on_proceed, sizeof(c->hook_on_proceed), v, why);
-	if (IS("hooks", "on_session_end"))
-		return set_str(c->hook_on_session_end, sizeof(c->hook_on_session_end), v, why);
-	if (IS("log", "level")) {
-		if (log_level_parse(v, &c->log_level) == -1) {
-			*why = "expected error, warn, info or debug";
-			return -1;
-		}
-		return 0;
-	}
-	if (IS("log", "syslog"))
-		return set_bool(&c->log_syslog, v, why);
-#undef IS
-	*known = 0;
-	return -1;
+	memcpy(base, v, n + 1);
+	return 0;
 }
-
-static const char *const sections[] = { "device", "cms", "kiosk", "admin", "hooks", "log" };
 
 static int
-handler(void *user, const char *section, const char *name, const char *value)
+known_section(const char *s)
 {
-	struct parse_state *ps = user;
-	const char *why = NULL;
-	int known, sec_ok = 0;
-
-	if (name == NULL)	/* a bare [section] line (INI_CALL_HANDLER_ON_NEW_SECTION) */
-		return 1;
-	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
-		if (strcmp(section, sections[i]) == 0)
-			sec_ok = 1;
-	if (!sec_ok) {
-		if (*section == '\0')
-			add_error(ps, NULL, NULL, "key \"%s\" outside any [section]", name);
-		else
-			add_error(ps, section, name, "unknown section [%s]", section);
-		return 1;
-	}
-	if (apply(ps, section, name, value, &known, &why) == 0)
-		return 1;
-	if (!known)
-		add_error(ps, section, name, "unknown key");
-	else
-		add_error(ps, section, name, "%s", why ? why : "invalid value");
-	return 1;	/* keep going: report every error at once */
+	for (size_t i = 0; cfg_sections[i] != NULL; i++)
+		if (strcmp(cfg_sections[i], s) == 0)
+			return 1;
+	return 0;
 }
 
-/* inih reader: hands out one line at a time and counts them. */
-static char *
-reader(char *buf, int size, void *stream)
+/* The known section nearest to s (one letter off, or a prefix), or NULL. */
+static const char *
+nearest_section(const char *s)
 {
-	struct parse_state *ps = stream;
-	size_t n = 0;
+	size_t sl = strlen(s);
 
-	if (*ps->pos == '\0' || size < 2)
-		return NULL;
-	while (ps->pos[n] != '\0' && ps->pos[n] != '\n' && n < (size_t)size - 2)
-		n++;
-	if (ps->pos[n] != '\0' && ps->pos[n] != '\n') {
-		/* Over-long line: inih would split it into two; reject it whole. */
-		ps->line++;
-		add_error(ps, NULL, NULL, "line longer than %d characters", size - 2);
-		ps->pos += n;
-		while (*ps->pos != '\0' && *ps->pos++ != '\n')
-			;
-		strcpy(buf, ";\n");
-		return buf;
+	for (size_t i = 0; cfg_sections[i] != NULL; i++) {
+		const char *k = cfg_sections[i];
+		size_t kl = strlen(k);
+
+		if ((sl + 1 == kl && strncmp(k, s, sl) == 0) ||
+		    (kl + 1 == sl && strncmp(k, s, kl) == 0) ||
+		    (kl == sl && strcasecmp(k, s) == 0))
+			return k;
 	}
-	if (ps->pos[n] == '\n')
-		n++;
-	memcpy(buf, ps->pos, n);
-	buf[n] = '\0';
-	ps->pos += n;
-	ps->line++;
-	return buf;
+	return NULL;
+}
+
+static int
+on_item(void *arg, const struct ini_item *it)
+{
+	struct parse_state *ps = arg;
+	const struct cfg_key *k, *near;
+	enum cfg_err_code code;
+	char why[512];
+
+	switch (it->kind) {
+	case INI_ERROR:
+		add_error(ps->errs, it->line, it->err == INI_E_LONG ? CFG_E_LINE_LONG :
+		    CFG_E_SYNTAX, NULL, NULL, "%s", ini_strerror(it->err));
+		return 0;
+	case INI_SECTION:
+		return 0;	/* an unknown one is reported with its keys */
+	case INI_KEY:
+		break;
+	}
+	if (it->section[0] == '\0') {
+		near = cfg_key_nearest(NULL, it->key);
+		add_error(ps->errs, it->line, CFG_E_NO_SECTION, NULL, it->key,
+		    "key \"%s\" outside any [section]%s%s%s", it->key,
+		    near ? " (it belongs in [" : "", near ? near->section : "", near ? "])" : "");
+		return 0;
+	}
+	if (!known_section(it->section)) {
+		const char *ns = nearest_section(it->section);
+
+		add_error(ps->errs, it->line, CFG_E_SECTION, it->section, it->key,
+		    "unknown section [%s]%s%s%s", it->section, ns ? " \xe2\x80\x94 did you mean [" :
+		    "", ns ? ns : "", ns ? "]?" : "");
+		return 0;
+	}
+	if ((k = cfg_key_find(it->section, it->key)) == NULL) {
+		if ((near = cfg_key_nearest(it->section, it->key)) != NULL)
+			add_error(ps->errs, it->line, CFG_E_KEY, it->section, it->key,
+			    "unknown key \xe2\x80\x94 did you mean %s?", near->key);
+		else if ((near = cfg_key_nearest(NULL, it->key)) != NULL)
+			add_error(ps->errs, it->line, CFG_E_KEY, it->section, it->key,
+			    "unknown key \xe2\x80\x94 did you mean [%s] %s?", near->section,
+			    near->key);
+		else
+			add_error(ps->errs, it->line, CFG_E_KEY, it->section, it->key,
+			    "unknown key");
+		return 0;
+	}
+	ps->seen |= (uint64_t)1 << (k - cfg_keys);
+	if (apply(ps->c, k, it->value, &code, why, sizeof(why)) == -1)
+		add_error(ps->errs, it->line, code, it->section, it->key, "%s", why);
+	return 0;
 }
 
 /* see config.h */
 void
 cfg_defaults(struct cfg *c)
 {
+	enum cfg_err_code code;
+	char why[512];
+
 	memset(c, 0, sizeof(*c));
-	if (gethostname(c->device_id, sizeof(c->device_id) - 1) == -1 ||
-	    c->device_id[0] == '\0')
-		strcpy(c->device_id, "cardupd");
-	c->cms_timeout_ms = CONFIG_CMS_TIMEOUT_MS;
-	c->cms_retries = CONFIG_CMS_RETRIES;
-	c->cms_session_timeout_s = CONFIG_SERAM_SESSION_MAX_S;
-	snprintf(c->kiosk_listen, sizeof(c->kiosk_listen), "%s", CONFIG_KIOSK_LISTEN_DEFAULT);
-	c->prompt_timeout_s = CONFIG_KIOSK_PROMPT_TIMEOUT_S;
-	strcpy(c->kiosk_readers, "*");
-	strcpy(c->kiosk_lang, "en");
-	c->kiosk_manual_check = 1;
-	snprintf(c->admin_listen, sizeof(c->admin_listen), "%s", CONFIG_ADMIN_LISTEN_DEFAULT);
-	snprintf(c->admin_state_dir, sizeof(c->admin_state_dir), "%s",
-	    CONFIG_ADMIN_STATE_DIR_DEFAULT);
-#if defined(CONFIG_LOG_LEVEL_DEBUG)
-	c->log_level = LOG_LVL_DEBUG;
-#elif defined(CONFIG_LOG_LEVEL_WARN)
-	c->log_level = LOG_LVL_WARN;
-#elif defined(CONFIG_LOG_LEVEL_ERROR)
-	c->log_level = LOG_LVL_ERROR;
-#else
-	c->log_level = LOG_LVL_INFO;
-#endif
-#ifdef CONFIG_LOG_SYSLOG_DEFAULT
-	c->log_syslog = 1;
-#endif
+	host_name(c->device_id, sizeof(c->device_id));
+	for (size_t i = 0; i < cfg_nkeys; i++)
+		if (cfg_keys[i].def != NULL)
+			/* the table's defaults are valid values (test_config checks) */
+			(void)apply(c, &cfg_keys[i], cfg_keys[i].def, &code, why, sizeof(why));
+}
+
+/* see config.h */
+int
+cfg_parse(const char *text, const struct cfg *defaults, struct cfg *c,
+    struct cfg_errors *errs)
+{
+	struct parse_state ps;
+
+	memset(errs, 0, sizeof(*errs));
+	if (defaults != NULL)
+		memcpy(c, defaults, sizeof(*c));
+	else
+		cfg_defaults(c);
+	memset(&ps, 0, sizeof(ps));
+	ps.c = c;
+	ps.errs = errs;
+	(void)ini_parse(text, on_item, &ps);
+	for (size_t i = 0; i < cfg_nkeys; i++)
+		if ((cfg_keys[i].flags & CFG_F_REQUIRED) && !(ps.seen & ((uint64_t)1 << i)))
+			add_error(errs, 0, CFG_E_MISSING, cfg_keys[i].section, cfg_keys[i].key,
+			    "required key missing: add \"%s = ...\" to the [%s] section",
+			    cfg_keys[i].key, cfg_keys[i].section);
+	if ((c->admin_tls_cert[0] == '\0') != (c->admin_tls_key[0] == '\0'))
+		add_error(errs, 0, CFG_E_PAIR, "admin", c->admin_tls_cert[0] ? "tls_key" :
+		    "tls_cert", "tls_cert and tls_key go together");
+	if ((c->cms_client_cert[0] == '\0') != (c->cms_client_key[0] == '\0'))
+		add_error(errs, 0, CFG_E_PAIR, "cms", c->cms_client_cert[0] ? "client_key" :
+		    "client_cert", "client_cert and client_key go together");
+	return errs->n == 0 ? 0 : -1;
+}
+
+/* see config.h */
+char *
+cfg_errors_format(const char *name, const struct cfg_errors *errs, char *out, size_t cap)
+{
+	size_t used = 0, shown = errs->n < CFG_ERRORS_MAX ? errs->n : CFG_ERRORS_MAX, i;
+	char line[CFG_ERR_MAX < 640 ? CFG_ERR_MAX : 640];
+
+	out[0] = '\0';
+	for (i = 0; i < shown; i++) {
+		const struct cfg_error *e = &errs->e[i];
+		char where[96] = "";
+		int n;
+
+		if (e->section[0] != '\0')
+			snprintf(where, sizeof(where), " [%s] %s:", e->section, e->key);
+		else if (e->key[0] != '\0' && e->code != CFG_E_NO_SECTION)
+			snprintf(where, sizeof(where), " %s:", e->key);
+		if (e->line > 0)
+			n = snprintf(line, sizeof(line), "%s:%d:%s %s\n", name, e->line, where,
+			    e->message);
+		else
+			n = snprintf(line, sizeof(line), "%s:%s %s\n", name, where, e->message);
+		/* keep room for the "more" line */
+		if (n < 0 || used + (size_t)n + 40 >= cap)
+			break;
+		memcpy(out + used, line, (size_t)n + 1);
+		used += (size_t)n;
+	}
+	if (i < errs->n && used + 40 < cap)
+		snprintf(out + used, cap - used, "%s: ...and %zu more errors\n", name,
+		    errs->n - i);
+	return out;
 }
 
 /* see config.h */
@@ -412,40 +428,12 @@ int
 cfg_parse_string(const char *name, const char *text, struct cfg *c, char *err,
     size_t errlen)
 {
-	struct parse_state ps;
-	int rc;
+	static _Thread_local struct cfg_errors errs;	/* 11 KiB: not on the stack */
+	int rc = cfg_parse(text, NULL, c, &errs);
 
-	memset(&ps, 0, sizeof(ps));
-	ps.name = name;
-	ps.text = ps.pos = text;
-	ps.c = c;
-	ps.err = err;
-	ps.errlen = errlen;
 	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	cfg_defaults(c);
-	rc = ini_parse_stream(reader, &ps, handler, &ps);
-	if (rc > 0 && rc <= ps.line) {
-		/* A syntax error inih found itself (our handler never fails). */
-		int saved = ps.line;
-
-		ps.line = rc;
-		add_error(&ps, NULL, NULL, "syntax error (expected [section] or key = value)");
-		ps.line = saved;
-	} else if (rc < 0)
-		add_error(&ps, NULL, NULL, "out of memory while parsing");
-	ps.line = 0;
-	if (!(ps.seen & REQ_URL))
-		add_error(&ps, "cms", "url", "required key missing");
-	if (!(ps.seen & REQ_ANCHORS))
-		add_error(&ps, "cms", "trust_anchors", "required key missing");
-	if (!(ps.seen & REQ_ORIGINS))
-		add_error(&ps, "cms", "portal_origins", "required key missing");
-	if ((c->admin_tls_cert[0] == '\0') != (c->admin_tls_key[0] == '\0'))
-		add_error(&ps, "admin", "tls_cert", "tls_cert and tls_key go together");
-	if ((c->cms_client_cert[0] == '\0') != (c->cms_client_key[0] == '\0'))
-		add_error(&ps, "cms", "client_cert", "client_cert and client_key go together");
-	return ps.nerr == 0 ? 0 : -1;
+		cfg_errors_format(name, &errs, err, errlen);
+	return rc;
 }
 
 /* see config.h */

@@ -187,7 +187,7 @@ def build(build_dir):
     exe = os.path.join(out, "bench_https")
     cmd = ["cc", "-std=c11", "-O2", "-D_GNU_SOURCE", "-I" + os.path.join(ROOT, build_dir),
            "-I" + ROOT, "-I" + os.path.join(ROOT, "firmware"), "-o", exe, src, lib] + pkg_libs() + \
-        ["-lbearssl", "-linih", "-lpthread", "-lcrypt"]
+        ["-lbearssl", "-lpthread", "-lcrypt"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         # -lcrypt only when the library needs it

@@ -3,7 +3,7 @@
  * heap copy of the body, as the handler accumulates it without a NUL), then what the
  * handlers take from the object: the login/setup/password/token/check strings and the
  * settings "values" object, applied to a real configuration file with
- * settings_update_text and read back with inih as the daemon would.
+ * settings_update_text and read back with core/ini.c as the daemon would.
  * Checked: no crash or leak, NULL unless the type is application/json and the body is
  * an object, no duplicate keys (post_settings has one slot per known key), an object
  * that survives json-c's own serialisation, and every accepted setting reading back
@@ -14,9 +14,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include <ini.h>
 #include <json-c/json.h>
 
+#include "core/config_keys.h"
+#include "core/ini.h"
 #include "web/admin/admin.h"
 #include "web/admin/body.h"
 #include "web/admin/auth.h"
@@ -30,18 +31,8 @@ static const char *const types[8] = {
 	"application/jsonp",
 };
 
-/* What post_settings accepts (web/admin/admin.c skeys). */
-static const char *const skeys[][2] = {
-	{ "device", "id" }, { "cms", "url" }, { "cms", "trust_anchors" },
-	{ "cms", "portal_origins" }, { "cms", "timeout_ms" }, { "cms", "retries" },
-	{ "cms", "client_cert" }, { "cms", "client_key" }, { "kiosk", "listen" },
-	{ "kiosk", "prompt_timeout_s" }, { "kiosk", "readers" }, { "kiosk", "language" },
-	{ "kiosk", "manual_check" }, { "kiosk", "return_url_param" }, { "admin", "listen" },
-	{ "admin", "tls_cert" }, { "admin", "tls_key" }, { "admin", "state_dir" },
-	{ "hooks", "on_prompt" }, { "hooks", "on_proceed" }, { "hooks", "on_session_end" },
-	{ "log", "level" }, { "log", "syslog" },
-};
-#define NSKEYS	(sizeof(skeys) / sizeof(skeys[0]))
+/* What post_settings accepts: the key table (core/config_keys.h) but CFG_F_NOEDIT. */
+#define NSKEYS	64
 
 /* board/host's cardupd.conf */
 static const char conf[] =
@@ -79,10 +70,15 @@ struct readback {
 };
 
 static int
-on_kv(void *arg, const char *sec, const char *key, const char *val)
+on_kv(void *arg, const struct ini_item *it)
 {
 	struct readback *rb = arg;
+	const char *sec = it->section, *key = it->key, *val = it->value;
 
+	if (it->kind == INI_ERROR)
+		return 1;
+	if (it->kind != INI_KEY)
+		return 0;
 	for (size_t i = 0; i < rb->n; i++)
 		if (strcmp(rb->ch[i].section, sec) == 0 && strcmp(rb->ch[i].key, key) == 0) {
 			free(rb->owned[i]);
@@ -90,7 +86,7 @@ on_kv(void *arg, const char *sec, const char *key, const char *val)
 				abort();
 			rb->last[i] = rb->owned[i];
 		}
-	return 1;
+	return 0;
 }
 
 static const char *
@@ -120,29 +116,24 @@ settings(json_object *body)
 	    !json_object_is_type(vals, json_type_object))
 		return;
 	json_object_object_foreach(vals, name, v) {
+		const struct cfg_key *k;
 		const char *s;
-		size_t i;
 
 		if (++seen > (size_t)json_object_object_length(vals))
 			abort();		/* a key twice */
-		for (i = 0; i < NSKEYS; i++) {
-			char full[48];
-
-			snprintf(full, sizeof(full), "%s.%s", skeys[i][0], skeys[i][1]);
-			if (strcmp(full, name) == 0)
-				break;
-		}
-		if (i == NSKEYS || !json_object_is_type(v, json_type_string))
+		k = cfg_key_by_name(name);
+		if (k == NULL || (k->flags & CFG_F_NOEDIT) ||
+		    !json_object_is_type(v, json_type_string))
 			continue;
 		for (size_t j = 0; j < n; j++)
-			if (ch[j].section == skeys[i][0] && ch[j].key == skeys[i][1])
+			if (ch[j].section == k->section && ch[j].key == k->key)
 				abort();	/* one slot per key is all post_settings has */
 		s = json_object_get_string(v);
-		ch[n].section = skeys[i][0];
-		ch[n].key = skeys[i][1];
+		ch[n].section = k->section;
+		ch[n].key = k->key;
 		ch[n].value = s;
 		all_ok &= settings_value_ok(s, &why) == 0;
-		short_values &= strlen(s) <= 150;
+		short_values &= strlen(s) <= INI_LINE_MAX - 200;
 		n++;
 	}
 	if (n == 0)
@@ -155,7 +146,7 @@ settings(json_object *body)
 	if (short_values) {
 		rb.ch = ch;
 		rb.n = n;
-		if (ini_parse_string(out, on_kv, &rb) != 0)
+		if (ini_parse(out, on_kv, &rb) != 0)
 			abort();
 		for (size_t i = 0; i < n; i++)
 			if (rb.last[i] == NULL || strcmp(rb.last[i], ch[i].value) != 0) {

@@ -6,37 +6,24 @@
  * key before it in the free mode), then the file's text (cut at a NUL, as
  * settings_read_file refuses NULs).
  * Checked: no crash, a NUL-terminated result, NULL only for a refused value (and then
- * the first refused one); and, when text and changes are plain enough that inih and
- * settings.c must agree on what a line is, the promise itself as inih (the daemon's
- * parser) reads the result: every changed key once with its new value, every other
- * key/value as before, in the same order. */
+ * the first refused one); and, when text and changes are plain enough that core/ini.c
+ * and settings.c must agree on what a line is, the promise itself as core/ini.c (the
+ * daemon's INI reader) reads the result: every changed key once with its new value,
+ * every other key/value as before, in the same order. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <ini.h>
-
+#include "core/config_keys.h"
+#include "core/ini.h"
 #include "web/admin/settings.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define NCH_MAX	4
 
-/* What the admin page can change (web/admin/admin.c skeys), and the password hash. */
-static const char *const keys[][2] = {
-	{ "device", "id" }, { "cms", "url" }, { "cms", "trust_anchors" },
-	{ "cms", "portal_origins" }, { "cms", "timeout_ms" }, { "cms", "retries" },
-	{ "cms", "client_cert" }, { "cms", "client_key" }, { "kiosk", "listen" },
-	{ "kiosk", "prompt_timeout_s" }, { "kiosk", "readers" }, { "kiosk", "language" },
-	{ "kiosk", "manual_check" }, { "kiosk", "return_url_param" }, { "admin", "listen" },
-	{ "admin", "tls_cert" }, { "admin", "tls_key" }, { "admin", "state_dir" },
-	{ "hooks", "on_prompt" }, { "hooks", "on_proceed" }, { "hooks", "on_session_end" },
-	{ "log", "level" }, { "log", "syslog" }, { "admin", "password_hash" },
-};
-#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
-
-/* One key/value as inih reports it. */
+/* One key/value as core/ini.c reports it. */
 struct kv {
 	char	*sec, *key, *val;
 };
@@ -57,20 +44,24 @@ xstrdup(const char *s)
 }
 
 static int
-on_kv(void *arg, const char *sec, const char *key, const char *val)
+on_kv(void *arg, const struct ini_item *it)
 {
 	struct kvs *k = arg;
 
+	if (it->kind == INI_ERROR)
+		return 1;	/* the reader refused a line */
+	if (it->kind != INI_KEY)
+		return 0;
 	if (k->n == k->cap) {
 		k->cap = k->cap ? 2 * k->cap : 16;
 		if ((k->v = realloc(k->v, k->cap * sizeof(*k->v))) == NULL)
 			abort();
 	}
-	k->v[k->n].sec = xstrdup(sec);
-	k->v[k->n].key = xstrdup(key);
-	k->v[k->n].val = xstrdup(val);
+	k->v[k->n].sec = xstrdup(it->section);
+	k->v[k->n].key = xstrdup(it->key);
+	k->v[k->n].val = xstrdup(it->value);
 	k->n++;
-	return 1;
+	return 0;
 }
 
 static void
@@ -91,17 +82,17 @@ name_char(char c)
 	return (c >= 'a' && c <= 'z') || c == '_';
 }
 
-/* Text on which inih and settings.c cannot disagree about what a line is: no control
- * characters (UTF-8 is fine), short lines (inih splits those over 199 bytes), no line
- * starting with a blank (inih's continuation lines), and every line empty, a comment,
- * "[name]" or "name = value" with a plain name. */
+/* Text on which core/ini.c and settings.c cannot disagree about what a line is: no
+ * control characters (UTF-8 is fine), lines within INI_LINE_MAX, no line starting with a
+ * blank, and every line empty, a comment, "[name]" or "name = value" with a plain
+ * name. */
 static int
 plain_text(const char *t)
 {
 	while (*t != '\0') {
 		const char *eol = strchr(t, '\n'), *e = eol ? eol : t + strlen(t), *p;
 
-		if (e - t > 180)
+		if (e - t > INI_LINE_MAX - 64)
 			return 0;
 		for (p = t; p < e; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -182,18 +173,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ch[i].section = owned[nown++] = take(&data, &size, 64);
 			ch[i].key = owned[nown++] = take(&data, &size, 64);
 		} else {
-			const char *const *k = keys[size ? data[0] % NKEYS : 0];
+			const struct cfg_key *k = &cfg_keys[size ? data[0] % cfg_nkeys : 0];
 
 			data += size ? 1 : 0;
 			size -= size ? 1 : 0;
-			ch[i].section = k[0];
-			ch[i].key = k[1];
-			if (changed(ch, i, k[0], k[1]) < i)
+			ch[i].section = k->section;
+			ch[i].key = k->key;
+			if (changed(ch, i, k->section, k->key) < i)
 				oracle = 0;	/* the same key twice: the first wins */
 		}
-		ch[i].value = owned[nown++] = take(&data, &size, 512);
-		if (strlen(ch[i].value) > 150)
-			oracle = 0;		/* over inih's line length */
+		ch[i].value = owned[nown++] = take(&data, &size, 4096);
+		if (strlen(ch[i].value) > INI_LINE_MAX - 200)
+			oracle = 0;		/* over the reader's line length */
 	}
 	text = take(&data, &size, (size_t)-1);
 
@@ -225,9 +216,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct kvs before = { 0 }, after = { 0 };
 			size_t seen[NCH_MAX] = { 0 }, j = 0;
 
-			if (ini_parse_string(text, on_kv, &before) != 0 ||
-			    ini_parse_string(out, on_kv, &after) != 0) {
-				fprintf(stderr, "inih refused the result:\n%s\n", out);
+			if (ini_parse(text, on_kv, &before) != 0 ||
+			    ini_parse(out, on_kv, &after) != 0) {
+				fprintf(stderr, "core/ini.c refused the result:\n%s\n", out);
 				abort();
 			}
 			for (size_t i = 0; i < after.n; i++) {

@@ -12,97 +12,21 @@
 
 #include "base/file.h"
 #include "base/log.h"
+#include "core/config_keys.h"
 #include "core/anchors.h"
 #include "core/pem.h"
 #include "core/tlscred.h"
 #include "web/admin/server.h"
 
-/* S_PATH: names a file or folder, which must be inside the configuration directory
- * (so that no setting can point the daemon at a FIFO, a device or another program's
- * files); S_SESSION: an API token cannot change it, only a logged-in administrator. */
-enum { S_RESTART = 1, S_HOOK = 2, S_SECRET = 4, S_PATH = 8, S_SESSION = 16 };
-
-static const struct skey {
-	const char	*section, *key;
-	int		 flags;
-} skeys[] = {
-	{ "device", "id", 0 },
-	{ "cms", "url", 0 }, { "cms", "trust_anchors", S_PATH | S_SESSION },
-	{ "cms", "portal_origins", 0 },
-	{ "cms", "timeout_ms", 0 }, { "cms", "retries", 0 },
-	{ "cms", "client_cert", S_PATH | S_SESSION }, { "cms", "client_key", S_PATH | S_SESSION },
-	{ "kiosk", "listen", S_RESTART }, { "kiosk", "prompt_timeout_s", 0 },
-	{ "kiosk", "readers", 0 }, { "kiosk", "language", 0 }, { "kiosk", "manual_check", 0 },
-	{ "kiosk", "return_url_param", 0 },
-	{ "admin", "listen", S_RESTART },
-	{ "admin", "tls_cert", S_RESTART | S_PATH | S_SESSION },
-	{ "admin", "tls_key", S_RESTART | S_PATH | S_SESSION },
-	{ "admin", "state_dir", S_RESTART | S_PATH | S_SESSION },
-	{ "hooks", "on_prompt", S_HOOK | S_SESSION },
-	{ "hooks", "on_proceed", S_HOOK | S_SESSION },
-	{ "hooks", "on_session_end", S_HOOK | S_SESSION },
-	{ "log", "level", 0 }, { "log", "syslog", 0 },
-};
-#define NSKEYS	(sizeof(skeys) / sizeof(skeys[0]))
-
-/* The value of a key in c, as the file would say it. */
-static void
-cfg_value(const struct cfg *c, const struct skey *k, char *out, size_t cap)
+/* The settings the page shows and changes: the key table (core/config_keys.h) without
+ * CFG_F_NOEDIT keys (the password hash has its own form). CFG_F_PATH: names a file or
+ * folder, which must be inside the configuration directory (so that no setting can
+ * point the daemon at a FIFO, a device or another program's files); CFG_F_SESSION: an
+ * API token cannot change it, only a logged-in administrator. */
+static int
+editable(const struct cfg_key *k)
 {
-	static const char *const lv[] = { "error", "warn", "info", "debug" };
-#define K(s, n) (strcmp(k->section, s) == 0 && strcmp(k->key, n) == 0)
-	out[0] = '\0';
-	if (K("device", "id"))
-		snprintf(out, cap, "%s", c->device_id);
-	else if (K("cms", "url"))
-		snprintf(out, cap, "%s", c->cms_url);
-	else if (K("cms", "trust_anchors"))
-		snprintf(out, cap, "%s", c->cms_anchors);
-	else if (K("cms", "portal_origins")) {
-		size_t o = 0;
-
-		for (size_t i = 0; i < c->portal_origins.n && o < cap; i++)
-			o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? " " : "",
-			    c->portal_origins.o[i]);
-	} else if (K("cms", "timeout_ms"))
-		snprintf(out, cap, "%d", c->cms_timeout_ms);
-	else if (K("cms", "retries"))
-		snprintf(out, cap, "%d", c->cms_retries);
-	else if (K("cms", "client_cert"))
-		snprintf(out, cap, "%s", c->cms_client_cert);
-	else if (K("cms", "client_key"))
-		snprintf(out, cap, "%s", c->cms_client_key);
-	else if (K("kiosk", "listen"))
-		snprintf(out, cap, "%s", c->kiosk_listen);
-	else if (K("kiosk", "prompt_timeout_s"))
-		snprintf(out, cap, "%d", c->prompt_timeout_s);
-	else if (K("kiosk", "readers"))
-		snprintf(out, cap, "%s", c->kiosk_readers);
-	else if (K("kiosk", "language"))
-		snprintf(out, cap, "%s", c->kiosk_lang);
-	else if (K("kiosk", "manual_check"))
-		snprintf(out, cap, "%s", c->kiosk_manual_check ? "yes" : "no");
-	else if (K("kiosk", "return_url_param"))
-		snprintf(out, cap, "%s", c->kiosk_return_param);
-	else if (K("admin", "listen"))
-		snprintf(out, cap, "%s", c->admin_listen);
-	else if (K("admin", "tls_cert"))
-		snprintf(out, cap, "%s", c->admin_tls_cert);
-	else if (K("admin", "tls_key"))
-		snprintf(out, cap, "%s", c->admin_tls_key);
-	else if (K("admin", "state_dir"))
-		snprintf(out, cap, "%s", c->admin_state_dir);
-	else if (K("hooks", "on_prompt"))
-		snprintf(out, cap, "%s", c->hook_on_prompt);
-	else if (K("hooks", "on_proceed"))
-		snprintf(out, cap, "%s", c->hook_on_proceed);
-	else if (K("hooks", "on_session_end"))
-		snprintf(out, cap, "%s", c->hook_on_session_end);
-	else if (K("log", "level"))
-		snprintf(out, cap, "%s", lv[c->log_level]);
-	else if (K("log", "syslog"))
-		snprintf(out, cap, "%s", c->log_syslog ? "yes" : "no");
-#undef K
+	return !(k->flags & CFG_F_NOEDIT);
 }
 
 static int
@@ -122,7 +46,7 @@ adm_get_settings(struct admin_server *as, struct MHD_Connection *conn,
 {
 	json_object *o = json_object_new_object(), *vals = json_object_new_object(),
 	    *keys = json_object_new_array();
-	char v[CMS_MAX_ORIGINS * CMS_ORIGIN_MAX + 16];
+	char v[CFG_VALUE_MAX];
 
 	pthread_mutex_lock(&as->mu);
 	if (as->snap == NULL) {
@@ -132,19 +56,23 @@ adm_get_settings(struct admin_server *as, struct MHD_Connection *conn,
 		json_object_put(keys);
 		return web_send_error(conn, &admin_site, MHD_HTTP_SERVICE_UNAVAILABLE, "starting");
 	}
-	for (size_t i = 0; i < NSKEYS; i++) {
+	for (size_t i = 0; i < cfg_nkeys; i++) {
+		const struct cfg_key *ck = &cfg_keys[i];
 		char name[48];
-		json_object *k = json_object_new_object();
+		json_object *k;
 
-		snprintf(name, sizeof(name), "%s.%s", skeys[i].section, skeys[i].key);
-		cfg_value(&as->snap->cfg, &skeys[i], v, sizeof(v));
+		if (!editable(ck))
+			continue;
+		k = json_object_new_object();
+		snprintf(name, sizeof(name), "%s.%s", ck->section, ck->key);
+		cfg_key_format(&as->snap->cfg, ck, v, sizeof(v));
 		json_object_object_add(vals, name, json_object_new_string(v));
 		json_object_object_add(k, "name", json_object_new_string(name));
 		json_object_object_add(k, "restart",
-		    json_object_new_boolean(skeys[i].flags & S_RESTART));
+		    json_object_new_boolean(ck->flags & CFG_F_RESTART));
 		json_object_object_add(k, "editable", json_object_new_boolean(
-		    (!(skeys[i].flags & S_HOOK) || hook_editable()) &&
-		    (!(skeys[i].flags & S_SESSION) || c->who == WHO_SESSION)));
+		    (!(ck->flags & CFG_F_HOOK) || hook_editable()) &&
+		    (!(ck->flags & CFG_F_SESSION) || c->who == WHO_SESSION)));
 		json_object_array_add(keys, k);
 	}
 	pthread_mutex_unlock(&as->mu);
@@ -154,32 +82,29 @@ adm_get_settings(struct admin_server *as, struct MHD_Connection *conn,
 	return web_send_json(conn, &admin_site, MHD_HTTP_OK, o, NULL);
 }
 
-/* Maps the parser's "file:LINE: [section] key: reason" lines to fields. */
+/* Maps the parser's errors to fields ("section.key") by their codes and names; an error
+ * of no known key (a syntax error) is the general one, with its line. */
 static void
-errors_to_fields(const char *err, json_object *errs, json_object **general)
+errors_to_fields(const char *path, const struct cfg_errors *ce, json_object *errs,
+    json_object **general)
 {
-	const char *p = err;
+	size_t shown = ce->n < CFG_ERRORS_MAX ? ce->n : CFG_ERRORS_MAX;
 
-	while (*p) {
-		const char *eol = strchr(p, '\n'), *lb, *rb, *colon;
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-		char line[512], name[96];
+	for (size_t i = 0; i < shown; i++) {
+		const struct cfg_error *e = &ce->e[i];
+		char name[160], line[1024];
 
-		snprintf(line, sizeof(line), "%.*s", (int)len, p);
-		p += len + (eol ? 1 : 0);
-		lb = strstr(line, ": [");
-		/* rb[1] first: rb + 2 is past the string when the line ends at ']' */
-		if (lb != NULL && (rb = strchr(lb, ']')) != NULL && rb[1] == ' ' &&
-		    (colon = strchr(rb + 2, ':')) != NULL) {
-			snprintf(name, sizeof(name), "%.*s.%.*s", (int)(rb - lb - 3), lb + 3,
-			    (int)(colon - rb - 2), rb + 2);
+		snprintf(name, sizeof(name), "%s.%s", e->section, e->key);
+		if (e->section[0] != '\0' && cfg_key_by_name(name) != NULL) {
 			if (!json_object_object_get_ex(errs, name, NULL))
 				json_object_object_add(errs, name,
-				    json_object_new_string(colon + 2));
+				    json_object_new_string(e->message));
 			continue;
 		}
-		if (*general == NULL)
+		if (*general == NULL) {
+			snprintf(line, sizeof(line), "%s:%d: %s", path, e->line, e->message);
 			*general = json_object_new_string(line);
+		}
 	}
 }
 
@@ -236,6 +161,7 @@ adm_apply_changes(struct admin_server *as, const struct settings_change *ch, siz
 {
 	static char err[CFG_ERR_MAX];
 	static struct cfg nc;
+	static struct cfg_errors ce;
 	char *text = NULL, *ntext;
 	const char *why = NULL;
 	size_t bad = 0;
@@ -254,8 +180,8 @@ adm_apply_changes(struct admin_server *as, const struct settings_change *ch, siz
 			*general = json_object_new_string(why);
 		return -1;
 	}
-	if (cfg_parse_string(as->cfg_path, ntext, &nc, err, sizeof(err)) == -1) {
-		errors_to_fields(err, errs, general);
+	if (cfg_parse(ntext, NULL, &nc, &ce) == -1) {
+		errors_to_fields(as->cfg_path, &ce, errs, general);
 		free(ntext);
 		return -1;
 	}
@@ -287,14 +213,14 @@ adm_apply_changes(struct admin_server *as, const struct settings_change *ch, siz
 
 /* NULL when c may set key k to value, else why not. */
 static const char *
-may_change(const struct admin_server *as, const struct skey *k, const struct caller *c,
+may_change(const struct admin_server *as, const struct cfg_key *k, const struct caller *c,
     const char *value)
 {
-	if ((k->flags & S_HOOK) && !hook_editable())
+	if ((k->flags & CFG_F_HOOK) && !hook_editable())
 		return "hooks are changed on the device only (Kconfig ADMIN_EDIT_HOOKS)";
-	if ((k->flags & S_SESSION) && c->who != WHO_SESSION)
+	if ((k->flags & CFG_F_SESSION) && c->who != WHO_SESSION)
 		return "only a logged-in administrator can change this, not an API token";
-	if ((k->flags & S_PATH) && value[0] != '\0' && !file_path_under(value, as->conf_dir) &&
+	if ((k->flags & CFG_F_PATH) && value[0] != '\0' && !file_path_under(value, as->conf_dir) &&
 	    !(strcmp(k->key, "state_dir") == 0 && strcmp(value, CONFIG_ADMIN_STATE_DIR_DEFAULT) == 0))
 		return "must name a file inside the configuration directory";
 	return NULL;
@@ -307,9 +233,10 @@ adm_post_settings(struct admin_server *as, struct MHD_Connection *conn, struct r
 {
 	json_object *body = adm_body_json(conn, rq), *vals, *errs, *general = NULL, *o,
 	    *changed = json_object_new_array(), *restart = json_object_new_array();
-	struct settings_change ch[NSKEYS];
-	const char *fields[NSKEYS];
-	char names[NSKEYS][48], olds[NSKEYS][CMS_MAX_ORIGINS * CMS_ORIGIN_MAX + 16];
+	static char olds[CFG_KEYS_MAX][CFG_VALUE_MAX];	/* under as->io_mu */
+	struct settings_change ch[CFG_KEYS_MAX];
+	const char *fields[CFG_KEYS_MAX];
+	char names[CFG_KEYS_MAX][48];
 	const char *why;
 	size_t n = 0;
 	int bad = 0;
@@ -336,35 +263,28 @@ adm_post_settings(struct admin_server *as, struct MHD_Connection *conn, struct r
 		return web_send_error(conn, &admin_site, MHD_HTTP_SERVICE_UNAVAILABLE, "starting");
 	}
 	json_object_object_foreach(vals, name, v) {
-		size_t i;
+		const struct cfg_key *k = cfg_key_by_name(name);
 
-		for (i = 0; i < NSKEYS; i++) {
-			char full[48];
-
-			snprintf(full, sizeof(full), "%s.%s", skeys[i].section, skeys[i].key);
-			if (strcmp(full, name) == 0)
-				break;
-		}
-		if (i == NSKEYS || !json_object_is_type(v, json_type_string)) {
+		if (k == NULL || !editable(k) || !json_object_is_type(v, json_type_string)) {
 			json_object_object_add(errs, name, json_object_new_string(
-			    i == NSKEYS ? "no such setting" : "expected a string"));
+			    k == NULL || !editable(k) ? "no such setting" : "expected a string"));
 			bad = 1;
 			continue;
 		}
-		cfg_value(&as->snap->cfg, &skeys[i], olds[n], sizeof(olds[n]));
+		cfg_key_format(&as->snap->cfg, k, olds[n], sizeof(olds[n]));
 		if (strcmp(olds[n], json_object_get_string(v)) == 0)
 			continue;	/* unchanged */
-		if ((why = may_change(as, &skeys[i], c, json_object_get_string(v))) != NULL) {
+		if ((why = may_change(as, k, c, json_object_get_string(v))) != NULL) {
 			json_object_object_add(errs, name, json_object_new_string(why));
 			bad = 1;
 			continue;
 		}
 		snprintf(names[n], sizeof(names[n]), "%s", name);
-		ch[n].section = skeys[i].section;
-		ch[n].key = skeys[i].key;
+		ch[n].section = k->section;
+		ch[n].key = k->key;
 		ch[n].value = json_object_get_string(v);
 		fields[n] = names[n];
-		if (skeys[i].flags & S_RESTART)
+		if (k->flags & CFG_F_RESTART)
 			json_object_array_add(restart, json_object_new_string(name));
 		json_object_array_add(changed, json_object_new_string(name));
 		n++;

@@ -11,7 +11,7 @@ CARDUPD_SITE_METHOD = local
 # Keep build products (host and cross sysroots, images) out of the copied source.
 CARDUPD_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = \
 	--exclude build --exclude .config --exclude .config.old --exclude node_modules
-CARDUPD_DEPENDENCIES = host-pkgconf pcsc-lite libmicrohttpd json-c inih bearssl
+CARDUPD_DEPENDENCIES = host-pkgconf pcsc-lite libmicrohttpd json-c bearssl
 
 CARDUPD_BOARD = $(call qstrip,$(BR2_PACKAGE_CARDUPD_BOARD))
 CARDUPD_BOARD_DIR = $(BR2_EXTERNAL_CARDUPD_PATH)/../$(CARDUPD_BOARD)
