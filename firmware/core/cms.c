@@ -177,6 +177,19 @@ get_seconds(json_object *obj, const char *key, long *out)
 	return 0;
 }
 
+/* SPEC §7: the SERAM base URL ends in "/gp/seram" (one trailing "/" allowed: the session
+ * drops it), with no query or fragment after it. */
+static int
+seram_path_ok(const char *url)
+{
+	static const char tail[] = "/gp/seram";
+	size_t n = strlen(url), t = sizeof(tail) - 1;
+
+	if (n > 0 && url[n - 1] == '/')
+		n--;
+	return n >= t && memcmp(url + n - t, tail, t) == 0 && strcspn(url, "?#") >= n;
+}
+
 static int
 judge_body(const uint8_t *body, size_t len, const struct cms_origins *origins,
     struct cms_result *out)
@@ -262,6 +275,11 @@ judge_body(const uint8_t *body, size_t len, const struct cms_origins *origins,
 		if (out->seram_url[0] != '\0' && !cms_origin_allowed(origins, out->seram_url)) {
 			cms_result_fail(out, "portal_not_allowed",
 			    "agent.seram_url is not https on an allowed origin");
+			goto done;
+		}
+		if (out->seram_url[0] != '\0' && !seram_path_ok(out->seram_url)) {
+			cms_result_fail(out, "bad_response",
+			    "agent.seram_url does not end in /gp/seram (SPEC \xc2\xa7" "7)");
 			goto done;
 		}
 	}

@@ -73,7 +73,8 @@ char *cms_build_request(const char *device_id, const char *firmware,
  * retry_after_s; anything else, or a body that is not JSON of the SPEC §2 shape
  * (types checked, strings bounded, at most CONFIG_CMS_JSON_MAX_DEPTH deep) → FAILED
  * "http_status" / "bad_response"; a PENDING answer whose portal_url is not https on an
- * allowed origin → FAILED "portal_not_allowed" (and the same for agent.seram_url).
+ * allowed origin → FAILED "portal_not_allowed" (and the same for agent.seram_url, which
+ * must also end in /gp/seram, else "bad_response").
  * now is unix time, for an HTTP-date Retry-After. Returns 0 unless FAILED (-1). */
 int cms_judge_answer(int status, const char *retry_after, const uint8_t *body,
     size_t len, const struct cms_origins *origins, long long now, struct cms_result *out);
