@@ -25,6 +25,7 @@
 #include "evq.h"
 #include "hooks.h"
 #include "base/log.h"
+#include "base/rand.h"
 #ifdef CONFIG_ADMIN
 #include "core/metrics.h"
 #endif
@@ -460,6 +461,7 @@ dispatch(struct daemon *d, struct event *ev)
 	case EV_CHECK: {
 		const struct cms_result *res = &ev->u.check.res;
 		static char sid[SESSION_ID_LEN + 1];
+		uint8_t rnd[16];
 
 		card_log_tag(&ev->u.check.job.id, tag);
 		if (res->outcome == CMS_OUT_FAILED)
@@ -479,9 +481,10 @@ dispatch(struct daemon *d, struct event *ev)
 		aev.result = res;
 		/* A fresh sessionId for each prompt that may lead to a SERAM session. */
 		if (res->outcome == CMS_OUT_PENDING && res->seram_url[0] != '\0') {
-			if (seram_new_session_id(sid) == 0)
+			if (rand_bytes(rnd, sizeof(rnd)) == 0) {
+				seram_session_id(rnd, sid);
 				aev.session_id = sid;
-			else
+			} else
 				log_warn("session: no random session id; updates without it");
 		}
 		break;

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <json-c/json.h>
 
@@ -278,13 +277,8 @@ seram_build_report(enum seram_status st, int executed,
 }
 
 /* see seram.h */
-int
-seram_new_session_id(char out[33])
+void
+seram_session_id(const uint8_t rnd[16], char out[33])
 {
-	uint8_t r[16];
-
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		return -1;
-	hex_encode(r, sizeof(r), out, 0);
-	return 0;
+	hex_encode(rnd, 16, out, 0);
 }

@@ -84,8 +84,8 @@ struct seram_response {
 char *seram_build_report(enum seram_status st, int executed,
     const struct seram_response *responses, size_t n_resp, const char *error_msg);
 
-/* The session identifier for a new session: 32 lowercase hex chars from getrandom.
- * out must hold 33 bytes. Returns 0 or -1. (Not pure: reads the kernel's RNG.) */
-int seram_new_session_id(char out[33]);
+/* The session identifier for a new session: the 16 random bytes rnd (the caller reads
+ * them, e.g. base/rand) as 32 lowercase hex chars and a NUL in out. */
+void seram_session_id(const uint8_t rnd[16], char out[33]);
 
 #endif

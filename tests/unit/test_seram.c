@@ -169,8 +169,12 @@ test_messages(void **state)
 	    25, err, sizeof(err)), 0);
 	assert_int_equal(seram_check_handshake((const uint8_t *)"{\"chosenVersion\":\"1.0\"}",
 	    23, err, sizeof(err)), -1);
-	assert_int_equal(seram_new_session_id(id), 0);
-	assert_int_equal(strlen(id), 32);
+	{
+		const uint8_t rnd[16] = { 0x00, 0x01, 0xab, 0xff, [15] = 0x7e };
+
+		seram_session_id(rnd, id);
+		assert_string_equal(id, "0001abff00000000000000000000007e");
+	}
 }
 
 int
