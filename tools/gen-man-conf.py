@@ -110,7 +110,7 @@ def text(s):
     return "\n".join(esc(x) for x in lines)
 
 
-def describe(typ, flags, lo, hi, choices, maxlen):
+def describe(typ, flags, lo, hi, choices, maxlen, key=""):
     if typ == "int":
         return "A whole number from %s to %s." % (lo, hi)
     if typ == "bool":
@@ -132,7 +132,7 @@ def describe(typ, flags, lo, hi, choices, maxlen):
         return ("Letters, digits,\n.Ql -\nand\n.Ql _ ,\nat most %s characters." % maxlen)
     if typ == "origins":
         return "At most %s characters in all." % maxlen
-    what = {"text": "Text", "path": "A file name", "command": "A shell command line",
+    what = {"text": "Text", "path": "A directory" if key.endswith("_dir") else "A file name", "command": "A shell command line",
             "url": "An https URL"}[typ]
     extra = ", absolute" if "absolute" in flags else ""
     extra += ", not empty" if "nonempty" in flags else ""
@@ -160,7 +160,7 @@ def main():
             section = sec
         out.append(".It Cm %s\n" % key)
         out.append(text(doc) + "\n")
-        out.append(describe(typ, flags, lo, hi, choices, maxlen) + "\n")
+        out.append(describe(typ, flags, lo, hi, choices, maxlen, key) + "\n")
         if "required" in flags:
             out.append("Required: there is no default.\n")
         elif default == "-":
@@ -175,6 +175,12 @@ def main():
             out.append("Never shown on the admin page.\n")
         if "noedit" in flags:
             out.append("Not on the admin settings page.\n")
+        if "session" in flags:
+            out.append("An API token cannot change it on the admin page; a logged-in\n"
+                       "administrator can.\n")
+        if "path" in flags:
+            out.append("Changed on the admin page only to a name inside the configuration\n"
+                       "directory.\n")
         if "hook" in flags:
             out.append("Changed on the admin page only in builds with the Kconfig option\n"
                        ".Dv ADMIN_EDIT_HOOKS .\n")
