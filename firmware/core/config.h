@@ -1,8 +1,9 @@
 /* config.h — the run-time configuration (SPEC §3): struct cfg, its defaults (Kconfig,
  * through autoconf.h) and the parser of the INI file (core/ini.h) that checks every key
- * against the one key table (core/config_keys.h). cfg_parse and cfg_parse_string are
- * pure; cfg_defaults asks base for the host name and cfg_load reads the file through
- * base/file (so that cardupd and cardupctl load it the same way). Errors are structured
+ * against the one key table (core/config_keys.h). cfg_parse with given defaults is pure;
+ * cfg_defaults (and so cfg_parse without defaults, cfg_parse_string) asks base/host for
+ * the host name, and cfg_load reads the file through base/file (so that cardupd and
+ * cardupctl load it the same way). Errors are structured
  * (struct cfg_error: line, section, key, code) for programs, and formatted as
  * "file:LINE: [section] key: reason" lines for people. */
 #ifndef CARDUPD_CONFIG_H
@@ -87,8 +88,8 @@ struct cfg_errors {
  * id: the host name, or "cardupd"). */
 void cfg_defaults(struct cfg *c);
 
-/* Pure. Parses text over defaults (a copy of cfg_defaults' result, or NULL for
- * cfg_defaults itself) into *c and lists every error in *errs (zeroed first). Unknown
+/* Parses text over defaults (a copy of cfg_defaults' result; NULL: cfg_defaults is
+ * called, which reads the host name; else pure) into *c and lists every error in *errs (zeroed first). Unknown
  * keys and sections name the nearest known one; a required key that is missing says
  * which section it belongs in, unless the key was set (and refused) already. The
  * whole text is checked: returns 0, or -1 when there was at least one error (then *c
