@@ -15,8 +15,9 @@
 #include "core/http.h"
 #include "cms/dns.h"
 
-/* A resolver thread needs little stack; glibc's NSS modules stay well under this. */
-#define DNS_THREAD_STACK	(128 * 1024)
+/* A resolver thread needs little stack (glibc's resolver keeps its packet buffers on
+ * the heap); this leaves room for NSS modules and a sanitizer build. */
+#define DNS_THREAD_STACK	(256 * 1024)
 
 struct dnsreq {
 	atomic_int		 refs;
