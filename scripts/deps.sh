@@ -31,9 +31,10 @@ else
 	echo "deps: all Debian packages present"
 fi
 
-# Browser tests: playwright-core only (it drives Debian's /usr/bin/chromium; never
-# downloads a browser).
-if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
+# Browser tests: playwright-core (it drives Debian's /usr/bin/chromium; never
+# downloads a browser) and @axe-core/playwright (the accessibility audit).
+if [ -f tests/browser/package.json ] && { [ ! -d tests/browser/node_modules/playwright-core ] ||
+    [ ! -d tests/browser/node_modules/@axe-core/playwright ]; }; then
 	echo "deps: npm install in tests/browser"
 	(cd tests/browser && npm install --no-audit --no-fund --loglevel=error)
 fi

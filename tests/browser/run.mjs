@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rig } from './lib/rig.mjs';
 import { launchBrowser } from './lib/browser.mjs';
+import { auditA11y, screenAuditor } from './lib/a11y.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SHOTS = path.join(here, 'screenshots');
@@ -455,7 +456,7 @@ async function assertLayout(page) {
   assert.deepEqual(bad, []);
 }
 
-function makeShot(page, rig) {
+function makeShot(page, rig, a11y) {
   return async (name) => {
     if (new URL(page.url()).origin + '/' === rig.info.kiosk_url) {
       await assertNoIdentifiers(page, rig);
@@ -467,10 +468,22 @@ function makeShot(page, rig) {
         try { await assertLayout(page); } catch (e) { e.message = `${name} at ${w}x${h}: ${e.message}`; throw e; }
       }
       await page.screenshot({ path: path.join(SHOTS, `${name}-${w}x${h}.png`), animations: 'disabled' });
+      // Every kiosk screen shot is audited (axe-core, lib/a11y.mjs) at the small size.
+      if (a11y && w === 800 && new URL(page.url()).origin + '/' === rig.info.kiosk_url) {
+        await a11y.snap(page, name);
+      }
     }
     await page.setViewportSize({ width: SIZES[0][0], height: SIZES[0][1] });
   };
 }
+
+test('the accessibility audit finds violations (axe-core sees a bad page)', async ({ page }) => {
+  await page.setContent('<html><body><img src="card.svg"><button></button></body></html>');
+  const v = await auditA11y(page);
+  assert.ok(v.some((x) => x.startsWith('image-alt')), v.join('\n'));
+  assert.ok(v.some((x) => x.startsWith('button-name')), v.join('\n'));
+  assert.ok(v.some((x) => x.startsWith('html-has-lang')), v.join('\n'));
+});
 
 // ------------------------------------------------------------------ runner
 async function main() {
@@ -514,8 +527,10 @@ async function main() {
       page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
       await page.goto(rig.info.kiosk_url);
       await waitPhase(page, 'idle');
-      await t.fn({ rig, page, dialogs, shot: makeShot(page, rig) });
+      const a11y = screenAuditor(context);
+      await t.fn({ rig, page, dialogs, shot: makeShot(page, rig, a11y) });
       assert.deepEqual(errors, [], 'errors in the page');
+      assert.deepEqual(await a11y.violations(), [], 'accessibility violations (axe-core)');
       console.log(`ok    ${t.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     } catch (e) {
       failed++;
