@@ -84,8 +84,8 @@ name_char(char c)
 
 /* Text on which core/ini.c and settings.c cannot disagree about what a line is: no
  * control characters (UTF-8 is fine), lines within INI_LINE_MAX, no line starting with a
- * blank, and every line empty, a comment, "[name]" or "name = value" with a plain
- * name. */
+ * blank, and every line empty, a comment, "[name]" (shorter than INI_SECTION_MAX) or
+ * "name = value" with a plain name. */
 static int
 plain_text(const char *t)
 {
@@ -102,7 +102,8 @@ plain_text(const char *t)
 		} else if (*t == '[') {
 			for (p = t + 1; p < e && name_char(*p); p++)
 				;
-			if (p == t + 1 || p + 1 != e || *p != ']')
+			if (p == t + 1 || p + 1 != e || *p != ']' ||
+			    p - t - 1 >= INI_SECTION_MAX)	/* refused by the reader */
 				return 0;
 		} else {
 			for (p = t; p < e && name_char(*p); p++)
