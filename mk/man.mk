@@ -5,6 +5,8 @@
 # The page shows the defaults of the default Kconfig (make defconfig), whatever .config
 # says: build/man has its own configuration and autoconf.h.
 MAN_BUILD := build/man
+# cfgkeys runs on the build machine, whatever compiler a board's CC is
+HOSTCC    ?= cc
 MAN_CONF  := docs/man/cardupd.conf.5
 .PHONY: man-conf check-man-conf
 
@@ -15,7 +17,7 @@ $(MAN_BUILD)/autoconf.h: Kconfig
 
 $(MAN_BUILD)/cfgkeys: tools/cfgkeys.c firmware/core/config_keys.c firmware/core/config_keys.h \
     firmware/core/config.h $(MAN_BUILD)/autoconf.h
-	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -I$(MAN_BUILD) -I. -Ifirmware -o $@ \
+	$(Q)$(HOSTCC) -std=c11 -D_GNU_SOURCE -I$(MAN_BUILD) -I. -Ifirmware -o $@ \
 	    tools/cfgkeys.c firmware/core/config_keys.c
 
 $(MAN_BUILD)/cardupd.conf.5: $(MAN_BUILD)/cfgkeys tools/gen-man-conf.py
