@@ -1,110 +1,57 @@
-/* card_session.c — see card_session.h. The remote agent's APDUs go to the card through
- * the same apdu_transceive() as the identity read, on a handle of the session's own
- * context (pcsc-lite contexts are not shared across threads). */
+/* card_session.c — see card_session.h. The connection, the identity read and the APDU
+ * exchange are card_conn.c's (the same code as the watcher's card reads), on a
+ * connection of the session's own. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <winscard.h>
-
-#include "core/apdu.h"
+#include "drivers/card_conn.h"
 #include "drivers/card_session.h"
-#include "base/log.h"
-#include "drivers/pcsc.h"
 
 struct card_session {
-	SCARDCONTEXT		 ctx;
-	SCARDHANDLE		 card;
-	const SCARD_IO_REQUEST	*pci;
-	char			 reader[PCSC_READER_NAME_MAX];
-	LONG			 rv;		/* last transport error */
-	int			 in_tx;
+	struct card_conn	conn;
 };
-
-static int
-xmit(void *arg, const uint8_t *cmd, size_t clen, uint8_t *resp, size_t *rlen)
-{
-	struct card_session *s = arg;
-	DWORD n = (DWORD)*rlen;
-	LONG rv;
-
-	rv = SCardTransmit(s->card, s->pci, cmd, (DWORD)clen, NULL, resp, &n);
-	if (rv != SCARD_S_SUCCESS) {
-		s->rv = rv;
-		return -1;
-	}
-	/* vpcd reports a card dropped mid-command as success with 0 bytes. */
-	if (n < 2 || n > *rlen) {
-		s->rv = SCARD_W_REMOVED_CARD;
-		return -1;
-	}
-	*rlen = n;
-	return 0;
-}
 
 /* see card_session.h */
 struct card_session *
-card_session_open(const char *reader, const struct card_identity *expect, char *err,
-    size_t errlen)
+card_session_open(const char *reader, const struct card_identity *expect,
+    enum card_port_fail *why, char *err, size_t errlen)
 {
 	struct card_session *s;
 	struct card_identity now;
-	DWORD proto, state, namelen, atrlen;
-	BYTE atr[MAX_ATR_SIZE];
-	char name[PCSC_READER_NAME_MAX * 2];
-	LONG rv;
+	char e[160];
+	int rc;
 
+	*why = CARD_PORT_UNAVAILABLE;
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	snprintf(s->reader, sizeof(s->reader), "%s", reader);
-	rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &s->ctx);
-	if (rv != SCARD_S_SUCCESS) {
-		snprintf(err, errlen, "pcscd: %s", pcsc_stringify_error(rv));
+	if (card_conn_open(&s->conn, reader, e, sizeof(e)) == -1) {
+		snprintf(err, errlen, "no card: %s", e);
 		free(s);
 		return NULL;
 	}
-	rv = SCardConnect(s->ctx, reader, SCARD_SHARE_SHARED,
-	    SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &s->card, &proto);
-	if (rv != SCARD_S_SUCCESS) {
-		snprintf(err, errlen, "no card: %s", pcsc_stringify_error(rv));
-		SCardReleaseContext(s->ctx);
-		free(s);
-		return NULL;
-	}
-	s->pci = proto == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1;
-	memset(&now, 0, sizeof(now));
-	if ((rv = SCardBeginTransaction(s->card)) != SCARD_S_SUCCESS) {
-		snprintf(err, errlen, "transaction: %s", pcsc_stringify_error(rv));
+	if (card_conn_begin(&s->conn, e, sizeof(e)) == -1) {
+		snprintf(err, errlen, "transaction: %s", e);
 		goto fail;
 	}
-	namelen = sizeof(name);
-	atrlen = sizeof(atr);
-	rv = SCardStatus(s->card, name, &namelen, &state, &proto, atr, &atrlen);
-	if (rv != SCARD_S_SUCCESS || atrlen == 0 || atrlen > CARD_ATR_MAX) {
-		snprintf(err, errlen, "card status: %s", pcsc_stringify_error(rv));
-		SCardEndTransaction(s->card, SCARD_LEAVE_CARD);
-		goto fail;
-	}
-	memcpy(now.atr, atr, atrlen);
-	now.atr_len = atrlen;
-	rv = card_read_identity(xmit, s, &now) == -1 ? s->rv : SCARD_S_SUCCESS;
-	SCardEndTransaction(s->card, SCARD_LEAVE_CARD);
-	if (rv != SCARD_S_SUCCESS) {
-		snprintf(err, errlen, "reading the card: %s", pcsc_stringify_error(rv));
+	rc = card_conn_identity(&s->conn, &now, e, sizeof(e));
+	card_conn_end(&s->conn);
+	if (rc == -1) {
+		snprintf(err, errlen, "reading the card: %s", e);
 		goto fail;
 	}
 	if (!card_same(&now, expect)) {
-		snprintf(err, errlen, "different card");
+		*why = CARD_PORT_DIFFERENT;
+		snprintf(err, errlen, "a different card is in the reader");
 		goto fail;
 	}
 	explicit_bzero(&now, sizeof(now));
 	return s;
 fail:
 	explicit_bzero(&now, sizeof(now));
-	SCardDisconnect(s->card, SCARD_LEAVE_CARD);
-	SCardReleaseContext(s->ctx);
+	card_conn_close(&s->conn);
 	free(s);
 	return NULL;
 }
@@ -113,15 +60,12 @@ fail:
 int
 card_session_begin(struct card_session *s, char *err, size_t errlen)
 {
-	LONG rv;
+	char e[160];
 
-	/* Removal, reset or a swap invalidates this handle: pcsc-lite answers
-	 * SCARD_W_REMOVED_CARD / SCARD_W_RESET_CARD, and the session must end. */
-	if ((rv = SCardBeginTransaction(s->card)) != SCARD_S_SUCCESS) {
-		snprintf(err, errlen, "card no longer available: %s", pcsc_stringify_error(rv));
+	if (card_conn_begin(&s->conn, e, sizeof(e)) == -1) {
+		snprintf(err, errlen, "card no longer available: %s", e);
 		return -1;
 	}
-	s->in_tx = 1;
 	return 0;
 }
 
@@ -130,27 +74,14 @@ int
 card_session_apdu(struct card_session *s, const uint8_t *capdu, size_t clen,
     uint8_t *resp, size_t rmax, size_t *rlen)
 {
-	uint16_t sw;
-	size_t dlen = 0;
-
-	*rlen = 0;
-	if (rmax < 2)
-		return -1;
-	if (apdu_transceive(xmit, s, capdu, clen, resp, rmax - 2, &dlen, &sw) == -1)
-		return -1;
-	resp[dlen] = (uint8_t)(sw >> 8);
-	resp[dlen + 1] = (uint8_t)sw;
-	*rlen = dlen + 2;
-	return 0;
+	return card_conn_transmit(&s->conn, capdu, clen, resp, rmax, rlen);
 }
 
 /* see card_session.h */
 void
 card_session_end(struct card_session *s)
 {
-	if (s->in_tx)
-		SCardEndTransaction(s->card, SCARD_LEAVE_CARD);
-	s->in_tx = 0;
+	card_conn_end(&s->conn);
 }
 
 /* see card_session.h */
@@ -159,8 +90,45 @@ card_session_close(struct card_session *s)
 {
 	if (s == NULL)
 		return;
-	card_session_end(s);
-	SCardDisconnect(s->card, SCARD_LEAVE_CARD);
-	SCardReleaseContext(s->ctx);
+	card_conn_close(&s->conn);
 	free(s);
 }
+
+/* The port's functions take the handle as void *. */
+static void *
+port_open(const char *reader, const struct card_identity *expect,
+    enum card_port_fail *why, char *err, size_t errlen)
+{
+	return card_session_open(reader, expect, why, err, errlen);
+}
+
+static int
+port_begin(void *h, char *err, size_t errlen)
+{
+	return card_session_begin(h, err, errlen);
+}
+
+static int
+port_apdu(void *h, const uint8_t *capdu, size_t clen, uint8_t *resp, size_t rmax,
+    size_t *rlen)
+{
+	return card_session_apdu(h, capdu, clen, resp, rmax, rlen);
+}
+
+static void
+port_end(void *h)
+{
+	card_session_end(h);
+}
+
+static void
+port_close(void *h)
+{
+	card_session_close(h);
+}
+
+/* see card_session.h */
+const struct card_port card_session_port = {
+	.open = port_open, .begin = port_begin, .apdu = port_apdu, .end = port_end,
+	.close = port_close,
+};

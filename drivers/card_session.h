@@ -1,21 +1,28 @@
 /* card_session.h — exclusive use of the card in one reader on behalf of a remote agent
  * (SPEC §7): connect, make sure it is the card the user pressed Proceed with, then run
- * APDU lists each inside one PC/SC transaction. Talks to pcsc-lite only; one caller
- * thread per session. */
+ * APDU lists each inside one PC/SC transaction (card_conn.h underneath). One caller
+ * thread per session. It implements core/card_port.h: card_session_port is what the
+ * loop hands to a card update session. */
 #ifndef CARDUPD_CARD_SESSION_H
 #define CARDUPD_CARD_SESSION_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include "core/card_id.h"
+#include "core/card_port.h"
 
 struct card_session;
 
+/* The functions below as a struct card_port. */
+extern const struct card_port card_session_port;
+
 /* Connects (shared mode) to the card in reader, reads its identity and compares it with
- * expect (card_same). Returns a session, or NULL with a reason in err: no card, a
- * different card ("different card"), pcscd unreachable. */
+ * expect (card_same). Returns a session, or NULL with *why (CARD_PORT_DIFFERENT for
+ * another card, else CARD_PORT_UNAVAILABLE: no card, pcscd unreachable) and a reason
+ * in err. */
 struct card_session *card_session_open(const char *reader,
-    const struct card_identity *expect, char *err, size_t errlen);
+    const struct card_identity *expect, enum card_port_fail *why, char *err,
+    size_t errlen);
 
 /* Starts one transaction. Fails (-1, err) when the card was removed, reset or swapped
  * since card_session_open: the handle is then useless and the session should end. */

@@ -1,7 +1,7 @@
 /* pcsc.c — the reader watcher: one thread blocked in SCardGetStatusChange over all
  * watched readers (plus "\\?PnP?\Notification"), surviving pcscd restarts; each card
  * read runs on its own short-lived thread so that a stuck card blocks only its reader.
- * The only file that talks to pcsc-lite. */
+ * The card itself is reached through card_conn.c (connect, identity, transmit). */
 #include <errno.h>
 #include <fnmatch.h>
 #include <pthread.h>
@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "core/card_id.h"
+#include "drivers/card_conn.h"
 #include "drivers/pcsc.h"
 
 #define PNP_READER		"\\\\?PnP?\\Notification"
@@ -171,51 +172,6 @@ post_failed(struct pcsc_watcher *w, const char *reader, int startup,
 
 /* ---- the read thread ------------------------------------------------------------ */
 
-struct xmit_ctx {
-	SCARDHANDLE		 card;
-	const SCARD_IO_REQUEST	*pci;
-	const char		*reader;
-	LONG			 rv;		/* last SCard error */
-	int			 short_reply;	/* a reply without SW came */
-};
-
-static int
-pcsc_xmit(void *ctx, const uint8_t *cmd, size_t clen, uint8_t *resp,
-    size_t *rlen)
-{
-	struct xmit_ctx	*x = ctx;
-	DWORD		 n = (DWORD)*rlen;
-	LONG		 rv;
-
-	rv = SCardTransmit(x->card, x->pci, cmd, (DWORD)clen, NULL, resp, &n);
-	if (rv != SCARD_S_SUCCESS) {
-		x->rv = rv;
-		log_debug("pcsc: %s: SCardTransmit: %s", x->reader,
-		    pcsc_stringify_error(rv));
-		return -1;
-	}
-	/*
-	 * A vpcd card that drops mid-command gives "success" with 0 bytes; a card
-	 * that answers 1 byte is broken. Neither reply carries a status word.
-	 */
-	if (n < 2 || n > *rlen) {
-		x->short_reply = 1;
-		log_debug("pcsc: %s: SCardTransmit: %lu-byte reply", x->reader,
-		    (unsigned long)n);
-		return -1;
-	}
-	*rlen = n;
-	return 0;
-}
-
-static int
-card_gone(LONG rv)
-{
-	return rv == SCARD_W_REMOVED_CARD || rv == SCARD_E_NO_SMARTCARD ||
-	    rv == SCARD_W_RESET_CARD || rv == SCARD_E_READER_UNAVAILABLE ||
-	    rv == SCARD_E_UNKNOWN_READER;
-}
-
 /*
  * The FASC-N as a diagnostic: only the issuer's codes (agency, system), which name
  * no person; the credential and person numbers stay out of the log.
@@ -237,93 +193,38 @@ log_fascn(const char *reader, const uint8_t *raw)
 	explicit_bzero(&f, sizeof(f));
 }
 
-/* Connects, reads the identity inside one transaction, leaves the card as it was.
- * Returns 0 with j->id filled, or -1. */
+/* Connects, reads the identity inside one transaction, leaves the card as it was
+ * (card_conn.c). Returns 0 with j->id filled, or -1. */
 static int
 read_card(struct read_job *j)
 {
-	SCARDCONTEXT	ctx;
-	SCARDHANDLE	card;
-	DWORD		proto, state, namelen, atrlen;
-	BYTE		atr[MAX_ATR_SIZE];
-	char		name[PCSC_READER_NAME_MAX * 2];
-	struct xmit_ctx	x;
-	LONG		rv;
-	int		r = -1;
-	char		tag[9];
+	struct card_conn	c;
+	char			err[160], tag[9];
+	int			r = -1;
 
-	/* Own context: the watcher's is blocked in SCardGetStatusChange. */
-	j->error = READER_ERR_OTHER;
-	rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx);
-	if (rv != SCARD_S_SUCCESS) {
-		log_warnx("pcsc: %s: SCardEstablishContext: %s", j->reader,
-		    pcsc_stringify_error(rv));
-		return -1;
-	}
-	rv = SCardConnect(ctx, j->reader, SCARD_SHARE_SHARED,
-	    SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &card, &proto);
-	j->error = READER_ERR_CONNECT;
-	if (rv != SCARD_S_SUCCESS) {
-		if (card_gone(rv))
+	if (card_conn_open(&c, j->reader, err, sizeof(err)) == -1) {
+		j->error = !c.have_ctx ? READER_ERR_OTHER : c.fail == CARD_CONN_PROTOCOL ?
+		    READER_ERR_ATR : READER_ERR_CONNECT;
+		if (c.fail == CARD_CONN_GONE)
 			log_info("pcsc: %s: card went away before it was read",
 			    j->reader);
 		else
-			log_warnx("pcsc: %s: SCardConnect: %s", j->reader,
-			    pcsc_stringify_error(rv));
-		goto out_ctx;
+			log_warnx("pcsc: %s: %s", j->reader, err);
+		return -1;
 	}
-	rv = SCardBeginTransaction(card);
-	if (rv != SCARD_S_SUCCESS) {
-		log_warnx("pcsc: %s: SCardBeginTransaction: %s", j->reader,
-		    pcsc_stringify_error(rv));
-		goto out_card;
+	if (card_conn_begin(&c, err, sizeof(err)) == -1) {
+		j->error = READER_ERR_CONNECT;
+		log_warnx("pcsc: %s: %s", j->reader, err);
+		goto out;
 	}
-	j->error = READER_ERR_ATR;
-	namelen = sizeof(name);
-	atrlen = sizeof(atr);
-	rv = SCardStatus(card, name, &namelen, &state, &proto, atr, &atrlen);
-	if (rv != SCARD_S_SUCCESS) {
-		log_warnx("pcsc: %s: SCardStatus: %s", j->reader,
-		    pcsc_stringify_error(rv));
-		goto out_tx;
-	}
-	if (atrlen == 0 || atrlen > CARD_ATR_MAX) {
-		log_warnx("pcsc: %s: ATR of %lu bytes", j->reader,
-		    (unsigned long)atrlen);
-		goto out_tx;
-	}
-	memcpy(j->id.atr, atr, atrlen);
-	j->id.atr_len = atrlen;
-
-	memset(&x, 0, sizeof(x));
-	x.card = card;
-	x.reader = j->reader;
-	x.rv = SCARD_S_SUCCESS;
-	if (proto == SCARD_PROTOCOL_T0)
-		x.pci = SCARD_PCI_T0;
-	else if (proto == SCARD_PROTOCOL_T1)
-		x.pci = SCARD_PCI_T1;
-	else {
-		log_warnx("pcsc: %s: unexpected protocol %lu", j->reader,
-		    (unsigned long)proto);
-		goto out_tx;
-	}
-	if (card_read_identity(pcsc_xmit, &x, &j->id) == -1) {
-		j->error = x.rv == SCARD_S_SUCCESS && !x.short_reply ? READER_ERR_ANSWER :
-		    READER_ERR_TRANSMIT;
-		if (card_gone(x.rv))
-			log_info("pcsc: %s: card pulled during the read",
-			    j->reader);
-		else if (x.short_reply)
-			log_warnx("pcsc: %s: reading the card: reply without "
-			    "status word (card pulled or broken)", j->reader);
-		else if (x.rv == SCARD_S_SUCCESS)
-			log_warnx("pcsc: %s: reading the card: answer too long "
-			    "or never ending", j->reader);
+	if (card_conn_identity(&c, &j->id, err, sizeof(err)) == -1) {
+		j->error = !c.atr_read ? READER_ERR_ATR : c.fail == CARD_CONN_TOO_LONG ?
+		    READER_ERR_ANSWER : READER_ERR_TRANSMIT;
+		if (c.fail == CARD_CONN_GONE)
+			log_info("pcsc: %s: %s", j->reader, err);
 		else
-			log_warnx("pcsc: %s: reading the card: %s", j->reader,
-			    pcsc_stringify_error(x.rv));
-		goto out_tx;
+			log_warnx("pcsc: %s: reading the card: %s", j->reader, err);
+		goto out;
 	}
 	card_log_tag(&j->id, tag);
 	log_info("pcsc: %s: card %s: atr %zu bytes%s%s%s%s", j->reader, tag,
@@ -333,23 +234,8 @@ read_card(struct read_job *j)
 	if (j->id.has_fascn)
 		log_fascn(j->reader, j->id.fascn);
 	r = 0;
-
- out_tx:
-	/* A card already gone answers these with errors that tell nothing new. */
-	rv = SCardEndTransaction(card, SCARD_LEAVE_CARD);
-	if (rv != SCARD_S_SUCCESS && !card_gone(rv))
-		log_debug("pcsc: %s: SCardEndTransaction: %s", j->reader,
-		    pcsc_stringify_error(rv));
- out_card:
-	rv = SCardDisconnect(card, SCARD_LEAVE_CARD);
-	if (rv != SCARD_S_SUCCESS && !card_gone(rv))
-		log_debug("pcsc: %s: SCardDisconnect: %s", j->reader,
-		    pcsc_stringify_error(rv));
- out_ctx:
-	rv = SCardReleaseContext(ctx);
-	if (rv != SCARD_S_SUCCESS)
-		log_debug("pcsc: %s: SCardReleaseContext: %s", j->reader,
-		    pcsc_stringify_error(rv));
+ out:
+	card_conn_close(&c);
 	return r;
 }
 

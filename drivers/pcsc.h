@@ -1,6 +1,6 @@
 /* pcsc.h — the reader watcher: one thread blocked in SCardGetStatusChange over all
- * readers; on insertion it reads the card's identity and reports through a callback.
- * The only file (with pcsc.c) that talks to pcsc-lite. */
+ * readers; on insertion it reads the card's identity (through card_conn.h) and reports
+ * through a callback. */
 #ifndef CARDUPD_PCSC_H
 #define CARDUPD_PCSC_H
 

@@ -29,6 +29,7 @@
 #ifdef CONFIG_ADMIN
 #include "core/metrics.h"
 #endif
+#include "drivers/card_session.h"
 #include "drivers/pcsc.h"
 #include "core/seram.h"
 #include "web/kiosk/kiosk.h"
@@ -246,6 +247,7 @@ start_session(struct daemon *d, const struct agent_action *act)
 	snprintf(p.seram_url, sizeof(p.seram_url), "%s", r->result.seram_url);
 	snprintf(p.session_id, sizeof(p.session_id), "%s", r->session_id);
 	p.max_s = d->cfg.cms_session_timeout_s;
+	p.port = &card_session_port;
 	/* A cancelled session may still be finishing its last long poll: let it go. */
 	session_free(d->sess[act->reader], 0);
 	d->sess[act->reader] = session_start(&p, &d->cfg, on_session, d, err, sizeof(err));

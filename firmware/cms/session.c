@@ -9,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "drivers/card_session.h"
 #include "base/clock.h"
 #include "cms/https.h"
 #include "base/log.h"
@@ -29,7 +28,7 @@ struct session {
 	session_cb		 cb;
 	void			*arg;
 	/* thread-only */
-	struct card_session	*card;
+	void			*card;		/* p.port's handle */
 	struct http_url		 hs_url, rm_url;
 	int			 apdus;
 	struct seram_order	 order;
@@ -106,6 +105,7 @@ report(struct session *s, enum session_ev_type t, int ok, const char *code,
 	memset(&r, 0, sizeof(r));
 	r.type = t;
 	r.reader_idx = s->p.reader_idx;
+	snprintf(r.reader, sizeof(r.reader), "%s", s->p.reader);
 	r.serial = s->p.serial;
 	r.ok = ok;
 	snprintf(r.code, sizeof(r.code), "%s", code ? code : "");
@@ -140,7 +140,7 @@ run_apdus(struct session *s, const struct seram_cmd *cmd, struct seram_response 
 	out->rapdu = slots;
 	for (size_t i = 0; i < cmd->n_capdu; i++)
 		slots[i].len = 0;
-	if (card_session_begin(s->card, err, errlen) == -1)
+	if (s->p.port->begin(s->card, err, errlen) == -1)
 		return -1;
 	for (size_t i = 0; i < cmd->n_capdu; i++) {
 		const struct seram_capdu *c = &cmd->capdu[i];
@@ -153,7 +153,7 @@ run_apdus(struct session *s, const struct seram_cmd *cmd, struct seram_response 
 		/* Never the payload: header and lengths only. */
 		log_debug("session: %s: APDU %02X%02X%02X%02X (%zu bytes)", s->p.reader,
 		    c->bytes[0], c->bytes[1], c->bytes[2], c->bytes[3], c->len);
-		if (card_session_apdu(s->card, c->bytes, c->len, slots[i].bytes,
+		if (s->p.port->apdu(s->card, c->bytes, c->len, slots[i].bytes,
 		    sizeof(slots[i].bytes), &slots[i].len) == -1) {
 			snprintf(err, errlen, "the card stopped answering");
 			rc = -1;
@@ -161,7 +161,7 @@ run_apdus(struct session *s, const struct seram_cmd *cmd, struct seram_response 
 		}
 		s->apdus++;
 	}
-	card_session_end(s->card);
+	s->p.port->end(s->card);
 	return rc;
 }
 
@@ -233,6 +233,7 @@ session_main(void *arg)
 	int ok = 0, executed = 0;
 	size_t n_resp = 0;
 	enum seram_status st = SERAM_ST_POLLING;
+	enum card_port_fail why = CARD_PORT_UNAVAILABLE;
 
 	session_se_id(&s->p.id, se_id, sizeof(se_id));
 	if (make_url(s, "handshake", &s->hs_url) == -1 ||
@@ -241,9 +242,9 @@ session_main(void *arg)
 		snprintf(err, sizeof(err), "unusable seram_url");
 		goto done;
 	}
-	s->card = card_session_open(s->p.reader, &s->p.id, err, sizeof(err));
+	s->card = s->p.port->open(s->p.reader, &s->p.id, &why, err, sizeof(err));
 	if (s->card == NULL) {
-		snprintf(code, sizeof(code), strstr(err, "different") ? "different_card" :
+		snprintf(code, sizeof(code), why == CARD_PORT_DIFFERENT ? "different_card" :
 		    "card_unavailable");
 		goto done;
 	}
@@ -341,7 +342,8 @@ session_main(void *arg)
 	}
 done:
 	free(body);
-	card_session_close(s->card);
+	if (s->card != NULL)
+		s->p.port->close(s->card);
 	s->card = NULL;
 	if (ok)
 		log_info("session: %s: finished: %d APDUs in %ld ms", s->p.reader, s->apdus,

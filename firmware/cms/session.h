@@ -1,11 +1,14 @@
 /* session.h — one card update session: cardupd as the GlobalPlatform SERAM local agent
  * (SPEC §7). A thread runs the handshake and the polling loop against the remote agent
  * with the CMS client's trust, executes its orders on the card in one reader, and
- * reports progress and the outcome through a callback. The main loop owns the handle. */
+ * reports progress and the outcome through a callback. The card is reached through a
+ * core/card_port.h the caller gives (the loop wires drivers/card_session.c). The main
+ * loop owns the handle. */
 #ifndef CARDUPD_SESSION_H
 #define CARDUPD_SESSION_H
 
 #include "core/card_id.h"
+#include "core/card_port.h"
 #include "core/cms.h"
 #include "core/config.h"
 #include "core/reader.h"
@@ -22,6 +25,7 @@ enum session_ev_type {
 struct session_report {
 	enum session_ev_type	type;
 	int			reader_idx;
+	char			reader[READER_NAME_MAX];
 	unsigned		serial;		/* which session of this reader */
 	int			ok;
 	char			code[CMS_CODE_MAX];	/* DONE && !ok */
@@ -41,6 +45,7 @@ struct session_params {
 	char			seram_url[CMS_URL_MAX];	/* ".../gp/seram" */
 	char			session_id[SESSION_ID_LEN + 1];
 	int			max_s;		/* whole session cap */
+	const struct card_port	*port;		/* how to reach the card */
 };
 
 struct session;
