@@ -63,6 +63,7 @@ CORE_OBJS := $(filter-out $(ADMIN_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/admin_assets.o
 UNIT_SRCS := $(filter-out $(ADMIN_UNITS),$(UNIT_SRCS))
 endif
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+-include mk/loop.mk
 ASSETS    := $(sort $(wildcard web/kiosk/page/*))
 ADMIN_ASSETS := $(sort $(wildcard web/admin/page/*))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)

@@ -70,6 +70,7 @@ struct daemon {
 	struct metrics		 metrics;
 #endif
 	int			 pcsc_up, pcsc_was_up;
+	int			 foreground;
 	long long		 started;
 	struct session		*sess[CONFIG_MAX_READERS];	/* SERAM sessions */
 	unsigned		 sess_serial[CONFIG_MAX_READERS];
@@ -610,7 +611,7 @@ reload(struct daemon *d, const char *why)
 	note_anchors(d);
 	admin_reconfigure(d->admin, &nc);
 #endif
-	log_init(nc.log_level, nc.log_syslog, 1);
+	log_init(nc.log_level, nc.log_syslog, d->foreground);
 	log_info("%s: configuration reloaded from %s", why, d->cfg_path);
 	publish(d);
 }
@@ -733,7 +734,8 @@ main(int argc, char *argv[])
 		trust_free(&ta);
 		return 0;
 	}
-	log_init(d.cfg.log_level, d.cfg.log_syslog, foreground || !d.cfg.log_syslog);
+	d.foreground = foreground;
+	log_init(d.cfg.log_level, d.cfg.log_syslog, foreground);
 #ifndef CONFIG_ADMIN
 	warn_no_admin(&d.cfg, d.cfg_path);
 #endif

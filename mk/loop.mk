@@ -1,0 +1,12 @@
+# mk/loop.mk — the unit tests that need a build of their own: test_log again under
+# ThreadSanitizer (log_init on SIGHUP while other threads log; any data race fails it).
+# Native builds without SANITIZE only (TSan excludes ASan; cross toolchains lack it).
+ifeq ($(TC_ARCH)$(SANITIZE),0)
+UNIT_BINS += $(BUILD)/tests/tsan/test_log
+endif
+
+$(BUILD)/tests/tsan/test_log: tests/unit/test_log.c firmware/base/log.c $(BUILD)/autoconf.h
+	@mkdir -p $(@D)
+	@echo "  CC/LD   $@ (ThreadSanitizer)"
+	$(Q)$(CC) $(CPPFLAGS) -std=c11 $(WARN) -O1 -g -fsanitize=thread -Wno-missing-prototypes \
+	    -o $@ tests/unit/test_log.c firmware/base/log.c -lcmocka -lpthread
