@@ -1,6 +1,9 @@
 # mk/loop.mk — the unit tests that need a build of their own: test_log again under
 # ThreadSanitizer (log_init on SIGHUP while other threads log; any data race fails it).
 # Native builds without SANITIZE only (TSan excludes ASan; cross toolchains lack it).
+# Included early by the Makefile (UNIT_BINS is read by `unit:`), then skipped by mk/*.mk.
+ifndef LOOP_MK
+LOOP_MK := 1
 ifeq ($(TC_ARCH)$(SANITIZE),0)
 UNIT_BINS += $(BUILD)/tests/tsan/test_log
 endif
@@ -10,3 +13,4 @@ $(BUILD)/tests/tsan/test_log: tests/unit/test_log.c firmware/base/log.c $(BUILD)
 	@echo "  CC/LD   $@ (ThreadSanitizer)"
 	$(Q)$(CC) $(CPPFLAGS) -std=c11 $(WARN) -O1 -g -fsanitize=thread -Wno-missing-prototypes \
 	    -o $@ tests/unit/test_log.c firmware/base/log.c -lcmocka -lpthread
+endif
