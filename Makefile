@@ -53,14 +53,17 @@ CORE_SRCS := $(wildcard firmware/*.c firmware/*/*.c drivers/*.c web/*.c web/*/*.
 CORE_SRCS := $(filter-out firmware/main.c,$(CORE_SRCS))
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/assets.o $(BUILD)/admin_assets.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-# What only the remote administration uses (and the unit tests of it): left out with
-# ADMIN off. metrics.c only feeds the admin dashboard and GET /metrics.
-ADMIN_SRCS := $(wildcard web/admin/*.c) firmware/core/metrics.c
-ADMIN_UNITS := tests/unit/test_auth.c tests/unit/test_settings.c tests/unit/test_audit.c \
-              tests/unit/test_metrics.c
+# What only the remote administration uses (and the unit tests of it): with ADMIN off,
+# web/admin/admin_none.c (the same interface, no-ops) stands in for it; with ADMIN on,
+# admin_none.c is left out.
+ADMIN_NONE := web/admin/admin_none.c
+ADMIN_SRCS := $(filter-out $(ADMIN_NONE),$(wildcard web/admin/*.c))
+ADMIN_UNITS := tests/unit/test_auth.c tests/unit/test_settings.c tests/unit/test_audit.c
 ifeq ($(ADMIN),n)
 CORE_OBJS := $(filter-out $(ADMIN_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/admin_assets.o,$(CORE_OBJS))
 UNIT_SRCS := $(filter-out $(ADMIN_UNITS),$(UNIT_SRCS))
+else
+CORE_OBJS := $(filter-out $(ADMIN_NONE:%.c=$(BUILD)/%.o),$(CORE_OBJS))
 endif
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 -include mk/loop.mk

@@ -15,13 +15,25 @@
 #include "core/seram.h"
 #include "cms/session.h"
 
+/* Live session threads: counted so that none is left beyond the cap, and so that the
+ * owner can wait for every one before freeing what their callbacks touch. */
+static pthread_mutex_t	live_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	live_cv;
+static pthread_once_t	live_once = PTHREAD_ONCE_INIT;
+static int		live;
+
+static void
+live_init(void)
+{
+	clock_cond_init(&live_cv);
+}
+
 struct session {
 	pthread_t		 thread;
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
 	int			 refs;		/* owner + thread */
 	int			 cancelled;
-	int			 finished;
 	char			 why[80];
 	struct session_params	 p;
 	struct https_client	*https;
@@ -352,11 +364,12 @@ done:
 		log_warnx("session: %s: ended: %s: %s (%d APDUs)", s->p.reader, code, err,
 		    s->apdus);
 	report(s, SESSION_EV_DONE, ok, code, ok ? NULL : err, t0);
-	pthread_mutex_lock(&s->mu);
-	s->finished = 1;
-	pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
 	unref(s);
+	/* The last thing this thread does: nothing of the owner's is touched after. */
+	pthread_mutex_lock(&live_mu);
+	live--;
+	pthread_cond_broadcast(&live_cv);
+	pthread_mutex_unlock(&live_mu);
 	return NULL;
 }
 
@@ -367,7 +380,9 @@ session_start(const struct session_params *p, const struct cfg *cfg, session_cb 
 {
 	struct cms_creds *cr;
 	struct session *s;
+	pthread_attr_t attr;
 
+	pthread_once(&live_once, live_init);
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->rpool = calloc(SERAM_MAX_CAPDUS, sizeof(*s->rpool))) == NULL) {
 		if (s != NULL)
@@ -393,8 +408,28 @@ session_start(const struct session_params *p, const struct cfg *cfg, session_cb 
 	}
 	pthread_mutex_init(&s->mu, NULL);
 	clock_cond_init(&s->cv);
-	if ((errno = pthread_create(&s->thread, NULL, session_main, s)) != 0) {
+	pthread_mutex_lock(&live_mu);
+	if (live >= SESSION_THREADS_MAX) {
+		pthread_mutex_unlock(&live_mu);
+		snprintf(err, errlen, "%d card update sessions are still ending",
+		    SESSION_THREADS_MAX);
+		s->refs = 1;
+		unref(s);
+		return NULL;
+	}
+	live++;
+	pthread_mutex_unlock(&live_mu);
+	if ((errno = pthread_attr_init(&attr)) == 0) {
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		errno = pthread_create(&s->thread, &attr, session_main, s);
+		pthread_attr_destroy(&attr);
+	}
+	if (errno != 0) {
 		snprintf(err, errlen, "cannot start the session thread: %s", strerror(errno));
+		pthread_mutex_lock(&live_mu);
+		live--;
+		pthread_cond_broadcast(&live_cv);
+		pthread_mutex_unlock(&live_mu);
 		s->refs = 1;
 		unref(s);
 		return NULL;
@@ -418,25 +453,39 @@ session_cancel(struct session *s, const char *why)
 }
 
 /* see session.h */
+void
+session_release(struct session *s)
+{
+	if (s != NULL)
+		unref(s);
+}
+
+/* see session.h */
 int
-session_free(struct session *s, int wait_ms)
+session_live(void)
+{
+	int n;
+
+	pthread_mutex_lock(&live_mu);
+	n = live;
+	pthread_mutex_unlock(&live_mu);
+	return n;
+}
+
+/* see session.h */
+int
+session_wait_idle(int wait_ms)
 {
 	struct timespec ts;
-	int finished;
+	int n;
 
-	if (s == NULL)
-		return 1;
+	pthread_once(&live_once, live_init);
 	clock_mono_in(&ts, wait_ms);
-	pthread_mutex_lock(&s->mu);
-	while (!s->finished)
-		if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT)
+	pthread_mutex_lock(&live_mu);
+	while (live > 0)
+		if (pthread_cond_timedwait(&live_cv, &live_mu, &ts) == ETIMEDOUT)
 			break;
-	finished = s->finished;
-	pthread_mutex_unlock(&s->mu);
-	if (finished)
-		pthread_join(s->thread, NULL);
-	else
-		pthread_detach(s->thread);	/* it frees itself when its poll returns */
-	unref(s);
-	return finished;
+	n = live;
+	pthread_mutex_unlock(&live_mu);
+	return n == 0;
 }

@@ -7,6 +7,7 @@
 #ifndef CARDUPD_SESSION_H
 #define CARDUPD_SESSION_H
 
+#include "autoconf.h"
 #include "core/card_id.h"
 #include "core/card_port.h"
 #include "core/cms.h"
@@ -51,7 +52,10 @@ struct session_params {
 struct session;
 
 /* Starts the session thread. cfg gives the trust anchors and client credentials (the
- * same as the CMS check). Returns NULL with err on failure to start. */
+ * same as the CMS check); p->port reaches the card. cb is called on the session's
+ * thread, last with the DONE report: what it touches must outlive the thread (see
+ * session_wait_idle). Returns NULL with err on failure to start, or when
+ * SESSION_THREADS_MAX session threads are alive. */
 struct session *session_start(const struct session_params *p, const struct cfg *cfg,
     session_cb cb, void *arg, char *err, size_t errlen);
 
@@ -60,11 +64,20 @@ struct session *session_start(const struct session_params *p, const struct cfg *
  * at once. */
 void session_cancel(struct session *s, const char *why);
 
-/* Waits for the thread (call after its DONE report, or after session_cancel at exit)
- * and frees. wait_ms bounds the wait: a thread still in a long poll is left to finish
- * on its own (it frees itself, and may still call the callback). Returns 1 when the
- * thread was joined (or s was NULL), 0 when it was left running. */
-int session_free(struct session *s, int wait_ms);
+/* Drops the caller's handle without waiting: the thread (detached) ends on its own —
+ * after session_cancel within its current exchange's deadline — and frees the rest.
+ * Call after its DONE report, or after session_cancel. NULL is accepted. */
+void session_release(struct session *s);
+
+/* Session threads still alive (started and not yet past their last report), whoever
+ * holds their handles. At most SESSION_THREADS_MAX: session_start refuses beyond. */
+#define SESSION_THREADS_MAX	(2 * CONFIG_MAX_READERS)
+int session_live(void);
+
+/* Waits at most wait_ms for every session thread to have ended (each has made its last
+ * callback and touches nothing of the caller's any more). Returns 1 when none is
+ * alive, 0 when some still are (then what their callback touches must stay). */
+int session_wait_idle(int wait_ms);
 
 /* The se ID presented to the remote agent: CPLC IC serial (hex) or, without CPLC, the
  * CHUID GUID (hex), else the ATR (hex). out: at least 65 bytes. */

@@ -107,11 +107,11 @@ clear_outcome(struct agent_reader *r)
 	r->session_id[0] = '\0';
 }
 
-/* Appends an action and returns it; no event produces more than AGENT_MAX_ACTIONS,
- * so NULL (no room) is only a guard. */
+/* Appends an action for reader i (its slot and name) and returns it; no event
+ * produces more than AGENT_MAX_ACTIONS, so NULL (no room) is only a guard. */
 static struct agent_action *
-push(struct agent_action *acts, size_t *n, enum agent_action_type t, int reader,
-    uint32_t seq)
+push(struct agent *a, struct agent_action *acts, size_t *n, enum agent_action_type t,
+    int i, uint32_t seq)
 {
 	struct agent_action *act;
 
@@ -120,38 +120,54 @@ push(struct agent_action *acts, size_t *n, enum agent_action_type t, int reader,
 	act = &acts[(*n)++];
 	memset(act, 0, sizeof(*act));
 	act->type = t;
-	act->reader = reader;
+	act->reader = i;
+	snprintf(act->name, sizeof(act->name), "%s", a->r[i].name);
 	act->check_seq = seq;
 	return act;
 }
 
+/* A hook's payload: the update types ("a,b") and, but for session_end, the portal. */
 static void
-push_hook(struct agent_action *acts, size_t *n, int reader, enum agent_hook h)
+push_hook(struct agent *a, struct agent_action *acts, size_t *n, int i, enum agent_hook h)
 {
-	struct agent_action *act = push(acts, n, AGENT_ACT_HOOK, reader, 0);
+	const struct agent_reader *r = &a->r[i];
+	struct agent_action *act = push(a, acts, n, AGENT_ACT_HOOK, i, 0);
+	size_t o = 0;
 
-	if (act != NULL)
-		act->hook = h;
+	if (act == NULL)
+		return;
+	act->hook = h;
+	for (size_t u = 0; u < r->result.n_updates && o < sizeof(act->updates); u++)
+		o += (size_t)snprintf(act->updates + o, sizeof(act->updates) - o, "%s%s",
+		    u ? "," : "", r->result.updates[u].type);
+	if (h != AGENT_HOOK_SESSION_END)
+		snprintf(act->url, sizeof(act->url), "%s", r->result.portal_url);
 }
 
 static void
-cancel_session(struct agent_reader *r, int i, struct agent_action *acts, size_t *n)
+cancel_session(struct agent *a, int i, const char *why, struct agent_action *acts,
+    size_t *n)
 {
+	struct agent_reader *r = &a->r[i];
 	struct agent_action *act;
 
 	if (!r->session)
 		return;
-	if ((act = push(acts, n, AGENT_ACT_CANCEL_SESSION, i, 0)) != NULL)
+	if ((act = push(a, acts, n, AGENT_ACT_CANCEL_SESSION, i, 0)) != NULL) {
 		act->serial = r->session_serial;
+		act->why = why;
+	}
 	r->session = 0;
 	r->progress[0] = '\0';
 }
 
 static void
-cancel_check(struct agent_reader *r, int i, struct agent_action *acts, size_t *n)
+cancel_check(struct agent *a, int i, struct agent_action *acts, size_t *n)
 {
+	struct agent_reader *r = &a->r[i];
+
 	if (r->check_seq != 0) {
-		push(acts, n, AGENT_ACT_CANCEL_CHECK, i, r->check_seq);
+		push(a, acts, n, AGENT_ACT_CANCEL_CHECK, i, r->check_seq);
 		r->check_seq = 0;
 	}
 }
@@ -167,20 +183,24 @@ start_check(struct agent *a, int i, enum cms_trigger trig, struct agent_action *
 		a->next_seq = 1;
 	r->check_seq = a->next_seq;
 	r->phase = AGENT_CHECKING;
-	if ((act = push(acts, n, AGENT_ACT_START_CHECK, i, r->check_seq)) != NULL)
+	if ((act = push(a, acts, n, AGENT_ACT_START_CHECK, i, r->check_seq)) != NULL) {
 		act->trigger = trig;
+		act->id = r->id;
+	}
 }
 
 /* The card left (or the reader/service went away): end whatever it was doing. */
 static void
-card_gone(struct agent_reader *r, int i, struct agent_action *acts, size_t *n)
+card_gone(struct agent *a, int i, struct agent_action *acts, size_t *n)
 {
-	cancel_check(r, i, acts, n);
-	cancel_session(r, i, acts, n);
+	struct agent_reader *r = &a->r[i];
+
+	cancel_check(a, i, acts, n);
+	cancel_session(a, i, "card removed", acts, n);
 	/* Whatever happened since Proceed (Cancel, a failed update, a re-check), the
 	 * portal may hold this user's session in the browser: end it. */
 	if (r->portal_open)
-		push_hook(acts, n, i, AGENT_HOOK_SESSION_END);
+		push_hook(a, acts, n, i, AGENT_HOOK_SESSION_END);
 	r->portal_open = 0;
 	r->card_present = 0;
 	r->id_valid = 0;
@@ -213,7 +233,7 @@ check_done(struct agent *a, int i, const struct agent_event *ev,
 		snprintf(r->session_id, sizeof(r->session_id), "%s",
 		    res->seram_url[0] != '\0' && ev->session_id != NULL ? ev->session_id : "");
 		a->count.prompts_shown++;
-		push_hook(acts, n, i, AGENT_HOOK_PROMPT);
+		push_hook(a, acts, n, i, AGENT_HOOK_PROMPT);
 		break;
 	case CMS_OUT_NONE:
 		r->phase = AGENT_UP_TO_DATE;
@@ -266,7 +286,7 @@ agent_handle(struct agent *a, const struct agent_event *ev, struct agent_action 
 		/* Every reader is gone with pcscd; the watcher re-adds them. */
 		for (i = 0; i < CONFIG_MAX_READERS; i++)
 			if (a->r[i].used) {
-				card_gone(&a->r[i], i, acts, &n);
+				card_gone(a, i, acts, &n);
 				a->r[i].used = 0;
 				*changed = 1;
 			}
@@ -288,15 +308,15 @@ agent_handle(struct agent *a, const struct agent_event *ev, struct agent_action 
 		*changed = 1;
 		break;
 	case AGENT_EV_READER_REMOVED:
-		card_gone(r, i, acts, &n);
+		card_gone(a, i, acts, &n);
 		r->used = 0;
 		*changed = 1;
 		break;
 	case AGENT_EV_CARD_INSERTED:
-		cancel_check(r, i, acts, &n);
-		cancel_session(r, i, acts, &n);
+		cancel_check(a, i, acts, &n);
+		cancel_session(a, i, "cancelled at the kiosk", acts, &n);
 		if (r->portal_open)
-			push_hook(acts, &n, i, AGENT_HOOK_SESSION_END);
+			push_hook(a, acts, &n, i, AGENT_HOOK_SESSION_END);
 		r->portal_open = 0;
 		clear_outcome(r);
 		r->card_present = 1;
@@ -321,7 +341,7 @@ agent_handle(struct agent *a, const struct agent_event *ev, struct agent_action 
 	case AGENT_EV_CARD_READ_FAILED:
 		/* Still a card, just not a readable one: say so in the state (code, no
 		 * message: the user is only alerted on a manual check). */
-		cancel_check(r, i, acts, &n);
+		cancel_check(a, i, acts, &n);
 		clear_outcome(r);
 		r->card_present = 1;
 		r->id_valid = 0;
@@ -332,7 +352,7 @@ agent_handle(struct agent *a, const struct agent_event *ev, struct agent_action 
 	case AGENT_EV_CARD_REMOVED:
 		if (r->phase == AGENT_PROMPT)
 			a->count.prompts_closed++;
-		card_gone(r, i, acts, &n);
+		card_gone(a, i, acts, &n);
 		*changed = 1;
 		break;
 	case AGENT_EV_CHECK_DONE:
@@ -370,7 +390,7 @@ agent_handle(struct agent *a, const struct agent_event *ev, struct agent_action 
 		r->portal_id = r->id;
 		r->prompt_deadline_ms = 0;
 		a->count.prompts_proceeded++;
-		push_hook(acts, &n, i, AGENT_HOOK_PROCEED);
+		push_hook(a, acts, &n, i, AGENT_HOOK_PROCEED);
 		if (r->result.seram_url[0] != '\0' && r->session_id[0] != '\0') {
 			struct agent_action *act;
 
@@ -378,8 +398,13 @@ agent_handle(struct agent *a, const struct agent_event *ev, struct agent_action 
 			r->session_serial = ++a->next_session;
 			r->progress[0] = '\0';
 			a->count.sessions_started++;
-			if ((act = push(acts, &n, AGENT_ACT_START_SESSION, i, 0)) != NULL)
+			if ((act = push(a, acts, &n, AGENT_ACT_START_SESSION, i, 0)) != NULL) {
 				act->serial = r->session_serial;
+				act->id = r->id;
+				snprintf(act->url, sizeof(act->url), "%s", r->result.seram_url);
+				snprintf(act->session_id, sizeof(act->session_id), "%s",
+				    r->session_id);
+			}
 		}
 		*changed = 1;
 		break;
@@ -417,7 +442,7 @@ agent_handle(struct agent *a, const struct agent_event *ev, struct agent_action 
 	case AGENT_EV_SESSION_CANCEL:
 		if (!r->session)
 			break;
-		cancel_session(r, i, acts, &n);
+		cancel_session(a, i, "cancelled at the kiosk", acts, &n);
 		a->count.sessions_failed++;
 		r->phase = AGENT_IDLE;
 		clear_outcome(r);

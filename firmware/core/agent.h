@@ -13,6 +13,7 @@
 
 #define AGENT_PROMPT_ID_MAX	24
 #define AGENT_MSG_MAX		160
+#define AGENT_SESSION_ID_MAX	33	/* a SERAM sessionId (32 hex digits) + NUL */
 /* SERVICE_DOWN ends every reader at once: up to 3 actions each. */
 #define AGENT_MAX_ACTIONS	(3 * CONFIG_MAX_READERS + 1)
 
@@ -36,7 +37,7 @@ struct agent_reader {
 	struct cms_result	result;		/* last answer (prompt contents) */
 	char			message[AGENT_MSG_MAX];	/* "" = none (manual checks) */
 	char			code[CMS_CODE_MAX];
-	char			session_id[33];	/* SERAM sessionId offered with the prompt */
+	char			session_id[AGENT_SESSION_ID_MAX];	/* SERAM sessionId offered */
 	int			session;	/* a SERAM session runs on this card */
 	unsigned		session_serial;
 	char			progress[AGENT_MSG_MAX];	/* session progress text */
@@ -88,30 +89,44 @@ struct agent_event {
 };
 
 enum agent_action_type {
-	AGENT_ACT_START_CHECK,	/* run a CMS check for reader with check_seq */
-	AGENT_ACT_CANCEL_CHECK,	/* abandon check_seq */
-	AGENT_ACT_HOOK,		/* run a configured hook */
-	AGENT_ACT_START_SESSION,	/* start the SERAM session (serial) for reader */
-	AGENT_ACT_CANCEL_SESSION,	/* end it (serial) */
+	AGENT_ACT_START_CHECK,	/* run a CMS check: name, id, trigger, check_seq */
+	AGENT_ACT_CANCEL_CHECK,	/* abandon check_seq of reader */
+	AGENT_ACT_HOOK,		/* run a configured hook: hook, name, updates, url */
+	AGENT_ACT_START_SESSION,	/* start SERAM session serial: name, id, url, session_id */
+	AGENT_ACT_CANCEL_SESSION,	/* end session serial of reader: why */
 };
 
 enum agent_hook { AGENT_HOOK_PROMPT, AGENT_HOOK_PROCEED, AGENT_HOOK_SESSION_END };
 
+#define AGENT_UPDATES_MAX	(CONFIG_CMS_MAX_PENDING * (CMS_TYPE_MAX + 1))
+
+/* An action carries everything needed to carry it out: the loop never reads the
+ * agent's readers. */
 struct agent_action {
 	enum agent_action_type	type;
-	int			reader;		/* index into agent.r */
-	uint32_t		check_seq;
-	enum cms_trigger	trigger;
-	enum agent_hook		hook;
-	unsigned		serial;		/* sessions */
+	int			reader;		/* the reader's slot (0..CONFIG_MAX_READERS-1):
+						   a key for the loop's per-reader handles */
+	char			name[READER_NAME_MAX];	/* the reader's name */
+	uint32_t		check_seq;	/* START_CHECK, CANCEL_CHECK */
+	enum cms_trigger	trigger;	/* START_CHECK */
+	struct card_identity	id;		/* START_CHECK, START_SESSION: the card */
+	enum agent_hook		hook;		/* HOOK */
+	char			updates[AGENT_UPDATES_MAX];	/* HOOK: update types, "a,b" */
+	char			url[CMS_URL_MAX];	/* HOOK: portal URL ("" for session_end);
+						   START_SESSION: the SERAM URL */
+	char			session_id[AGENT_SESSION_ID_MAX];	/* START_SESSION */
+	unsigned		serial;		/* START_SESSION, CANCEL_SESSION */
+	const char		*why;		/* CANCEL_SESSION: a static text for the log
+						   and the remote agent */
 };
 
 /* Starts with no readers. prompt_timeout_s: how long a prompt stays up. */
 void agent_init(struct agent *a, int prompt_timeout_s);
 
 /* Applies one event. Writes at most AGENT_MAX_ACTIONS actions to acts and returns
- * their number. *changed is set to 1 when the visible state changed (publish it).
- * Unknown readers, stale check results and stale prompt ids are ignored. */
+ * their number; each carries its payload (struct agent_action). *changed is set to 1
+ * when the visible state changed (publish it). Unknown readers, stale check results,
+ * stale prompt ids and reports of older sessions are ignored. */
 size_t agent_handle(struct agent *a, const struct agent_event *ev,
     struct agent_action *acts, int *changed);
 

@@ -408,6 +408,43 @@ test_seram_session_cancel(void **state)
 	assert_non_null(strstr(A.r[i].message, "did not finish"));
 }
 
+/* Every action carries what it needs: the loop never reads the agent's readers. */
+static void
+test_actions_carry_their_payload(void **state)
+{
+	struct card_identity id = card(9);
+	int i = agent_find(&A, R1);
+	size_t n;
+
+	(void)state;
+	ev(AGENT_EV_CARD_INSERTED, R1, 0);
+	n = identity(R1, &id, 0, 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(acts[0].type, AGENT_ACT_START_CHECK);
+	assert_int_equal(acts[0].reader, i);
+	assert_string_equal(acts[0].name, R1);
+	assert_true(card_same(&acts[0].id, &id));
+	assert_int_equal(acts[0].trigger, CMS_TRIGGER_INSERTION);
+	seram_prompt(R1, &id);
+	assert_int_equal(acts[0].type, AGENT_ACT_HOOK);
+	assert_int_equal(acts[0].hook, AGENT_HOOK_PROMPT);
+	assert_string_equal(acts[0].url, "https://cms.example/portal");
+	n = prompt_cmd(AGENT_EV_PROCEED, R1, A.r[i].prompt_id, 10);
+	assert_int_equal(n, 2);
+	assert_int_equal(acts[0].hook, AGENT_HOOK_PROCEED);
+	assert_string_equal(acts[1].name, R1);
+	assert_string_equal(acts[1].url, "https://cms.example/gp/seram");
+	assert_string_equal(acts[1].session_id, "0123456789abcdef0123456789abcdef");
+	assert_true(card_same(&acts[1].id, &id));
+	n = ev(AGENT_EV_CARD_REMOVED, R1, 20);
+	assert_int_equal(n, 2);
+	assert_int_equal(acts[0].type, AGENT_ACT_CANCEL_SESSION);
+	assert_string_equal(acts[0].why, "card removed");
+	assert_int_equal(acts[1].hook, AGENT_HOOK_SESSION_END);
+	assert_string_equal(acts[1].name, R1);
+	assert_string_equal(acts[1].url, "");	/* no portal for session_end */
+}
+
 static int
 has_hook(size_t n, enum agent_hook h)
 {
@@ -485,6 +522,7 @@ main(void)
 		cmocka_unit_test_setup(test_seram_session, setup),
 		cmocka_unit_test_setup(test_seram_session_cancel, setup),
 		cmocka_unit_test_setup(test_session_end_hook_after_proceed, setup),
+		cmocka_unit_test_setup(test_actions_carry_their_payload, setup),
 		cmocka_unit_test(test_service_down_all_readers_busy),
 	};
 

@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "core/metrics.h"
 #include "core/reader.h"
+#include "core/view.h"
 
 enum admin_cmd_type {
 	ADMIN_CMD_CHECK,	/* manual check on reader (same as the kiosk's) */
@@ -30,18 +31,8 @@ struct admin_cmd {
  * queued (the handler answers 503). */
 typedef int (*admin_cmd_cb)(void *arg, const struct admin_cmd *cmd);
 
-/* What the main loop publishes for the admin handlers. Immutable once published. */
-struct admin_snapshot {
-	unsigned long	 seq;
-	char		*status_json;	/* readers, recent checks, CMS, prerequisites */
-	char		*metrics;	/* Prometheus text */
-	struct cfg	 cfg;		/* the running configuration */
-	size_t		 n;
-	struct {
-		char	name[READER_NAME_MAX];
-		int	card_present;
-	}		 r[CONFIG_MAX_READERS];
-};
+/* struct admin_snapshot, what the main loop publishes for the admin handlers, is
+ * core/view.h's (built by view_admin(), freed by admin_snapshot_free()). */
 
 struct admin_server;
 
@@ -54,18 +45,10 @@ struct admin_server;
 struct admin_server *admin_start(const struct cfg *cfg, const char *cfg_path,
     admin_cmd_cb cb, void *arg, char *err, size_t errlen);
 
-/* Builds a snapshot (caller owns it until admin_publish). Pure: everything comes from
- * the arguments. pcsc_up: connected to pcscd now. now_ms monotonic, wall unix time. */
-struct admin_snapshot *admin_snapshot_build(const struct agent *a, const struct cfg *cfg,
-    const struct metrics *m, int pcsc_up, int64_t now_ms, long long wall,
-    long long started);
-
 /* Replaces the published snapshot; the server takes ownership. NULL server: the
  * snapshot is freed. Thread-safe; waits at most for a pointer swap or a copy out of the
  * snapshot (the admin lock is never held across file I/O or password hashing). */
 void admin_publish(struct admin_server *as, struct admin_snapshot *snap);
-
-void admin_snapshot_free(struct admin_snapshot *snap);
 
 /* The configuration was reloaded: take the new password hash. A hash that changed ends
  * every session; a hash set in the file ends the setup code, an emptied one makes a new

@@ -21,7 +21,8 @@ adm_post_check(struct admin_server *as, struct MHD_Connection *conn, struct req 
 	const char *r = adm_jstr(body, "reader");
 	char name[READER_NAME_MAX] = "", want[READER_NAME_MAX] = "";
 	const char *reader = NULL;
-	int found = 0, present = 0, with_card = 0;
+	enum view_pick pick;
+	size_t i = 0;
 
 	if (r != NULL) {
 		if (strlen(r) >= sizeof(want)) {
@@ -33,27 +34,18 @@ adm_post_check(struct admin_server *as, struct MHD_Connection *conn, struct req 
 	}
 	json_object_put(body);	/* reader points into want from here on */
 
+	/* The same choice as the kiosk's (core/view.c). */
 	pthread_mutex_lock(&as->mu);
-	for (size_t i = 0; as->snap != NULL && i < as->snap->n; i++) {
-		if (as->snap->r[i].card_present && (reader == NULL || reader[0] == '\0')) {
-			with_card++;
-			snprintf(name, sizeof(name), "%s", as->snap->r[i].name);
-		}
-		if (reader != NULL && strcmp(reader, as->snap->r[i].name) == 0) {
-			found = 1;
-			present = as->snap->r[i].card_present;
-			snprintf(name, sizeof(name), "%s", reader);
-		}
-	}
+	pick = view_pick_reader(as->snap != NULL ? as->snap->r : NULL,
+	    as->snap != NULL ? as->snap->n : 0, reader, &i);
+	if (pick == VIEW_PICK_OK)
+		snprintf(name, sizeof(name), "%s", as->snap->r[i].name);
 	pthread_mutex_unlock(&as->mu);
-	if (reader == NULL || reader[0] == '\0') {
-		if (with_card != 1)
-			return web_send_error(conn, &admin_site, MHD_HTTP_CONFLICT, "name the reader");
-		found = present = 1;
-	}
-	if (!found)
+	if (pick == VIEW_PICK_AMBIGUOUS)
+		return web_send_error(conn, &admin_site, MHD_HTTP_CONFLICT, "name the reader");
+	if (pick == VIEW_PICK_UNKNOWN)
 		return web_send_error(conn, &admin_site, MHD_HTTP_NOT_FOUND, "no such reader");
-	if (!present)
+	if (pick == VIEW_PICK_NO_CARD)
 		return web_send_error(conn, &admin_site, MHD_HTTP_CONFLICT, "no card in this reader");
 	if (adm_post_cmd(as, ADMIN_CMD_CHECK, name, rq->source) == -1)
 		return web_send_error(conn, &admin_site, MHD_HTTP_SERVICE_UNAVAILABLE, "busy, try again");

@@ -56,16 +56,6 @@ static const struct web_site kiosk_site = { CSP, web_assets, "web", 0 };
 
 static int marker_get;	/* *con_cls for requests without a body */
 
-/* see kiosk.h */
-void
-web_snapshot_free(struct web_snapshot *snap)
-{
-	if (snap == NULL)
-		return;
-	free(snap->json);
-	free(snap);
-}
-
 static int
 peer_is_loopback(struct MHD_Connection *conn)
 {
@@ -331,19 +321,23 @@ handle_command(struct web_server *ws, struct MHD_Connection *conn, const char *u
 		pthread_mutex_unlock(&ws->mu);
 		return web_send_error(conn, &kiosk_site, MHD_HTTP_SERVICE_UNAVAILABLE, "starting");
 	}
-	if (cmd.reader[0] == '\0' && cmd.type == WEB_CMD_CHECK) {
-		/* No reader named: fine when exactly one holds a card. */
-		size_t with_card = 0;
+	if (cmd.type == WEB_CMD_CHECK) {
+		/* The same choice as the admin listener's (core/view.c). */
+		size_t i = 0;
+		enum view_pick pick = view_pick_reader(ws->snap->rd, ws->snap->n, cmd.reader,
+		    &i);
 
-		for (size_t i = 0; i < ws->snap->n; i++)
-			if (ws->snap->r[i].card_present) {
-				with_card++;
-				view = &ws->snap->r[i];
-			}
-		if (with_card != 1)
-			view = NULL;
-		else
-			strcpy(cmd.reader, view->name);
+		if (pick != VIEW_PICK_OK) {
+			pthread_mutex_unlock(&ws->mu);
+			if (pick == VIEW_PICK_NO_CARD)
+				return web_send_error(conn, &kiosk_site, MHD_HTTP_CONFLICT,
+				    "no card in this reader");
+			return web_send_error(conn, &kiosk_site, pick == VIEW_PICK_UNKNOWN ?
+			    MHD_HTTP_NOT_FOUND : MHD_HTTP_CONFLICT, pick == VIEW_PICK_UNKNOWN ?
+			    "no such reader" : "name the reader");
+		}
+		view = &ws->snap->r[i];
+		strcpy(cmd.reader, view->name);
 	} else
 		for (size_t i = 0; i < ws->snap->n; i++)
 			if (strcmp(ws->snap->r[i].name, cmd.reader) == 0)
@@ -352,10 +346,6 @@ handle_command(struct web_server *ws, struct MHD_Connection *conn, const char *u
 		pthread_mutex_unlock(&ws->mu);
 		return web_send_error(conn, &kiosk_site, cmd.reader[0] ? MHD_HTTP_NOT_FOUND : MHD_HTTP_CONFLICT,
 		    cmd.reader[0] ? "no such reader" : "name the reader");
-	}
-	if (cmd.type == WEB_CMD_CHECK && !view->card_present) {
-		pthread_mutex_unlock(&ws->mu);
-		return web_send_error(conn, &kiosk_site, MHD_HTTP_CONFLICT, "no card in this reader");
 	}
 	if (cmd.type == WEB_CMD_PROCEED && (view->prompt_id[0] == '\0' ||
 	    strcmp(view->prompt_id, cmd.prompt_id) != 0)) {

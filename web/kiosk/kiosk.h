@@ -9,24 +9,10 @@
 #include "core/cms.h"
 #include "core/reader.h"
 #include "core/agent.h"
+#include "core/view.h"
 
-/* What a handler may know of one reader beyond the public JSON. */
-struct web_reader_view {
-	char	name[READER_NAME_MAX];
-	int	card_present;
-	char	prompt_id[AGENT_PROMPT_ID_MAX];	/* "" when no prompt */
-	char	portal_url[CMS_URL_MAX + 64];	/* for Proceed */
-};
-
-/* An immutable published state. Built by the main loop, owned by the server after
- * web_publish(); readers take a reference. */
-struct web_snapshot {
-	unsigned long		seq;
-	char			*json;		/* SPEC §5 state document */
-	size_t			 json_len;
-	size_t			 n;
-	struct web_reader_view	 r[CONFIG_MAX_READERS];
-};
+/* struct web_snapshot, the published state, and web_snapshot_free are core/view.h's:
+ * the main loop builds it with view_kiosk(). */
 
 enum web_cmd_type { WEB_CMD_CHECK, WEB_CMD_PROCEED, WEB_CMD_CLOSE, WEB_CMD_CANCEL_SESSION };
 
@@ -51,9 +37,6 @@ struct web_server *web_start(const char *listen, web_cmd_cb cb, void *arg,
 /* Replaces the published snapshot (the server takes ownership of snap) and wakes
  * every kiosk page waiting for events. Thread-safe. */
 void web_publish(struct web_server *ws, struct web_snapshot *snap);
-
-/* Frees a snapshot that was never published. */
-void web_snapshot_free(struct web_snapshot *snap);
 
 /* Ends every event stream, stops the server and frees it. NULL is accepted. */
 void web_stop(struct web_server *ws);

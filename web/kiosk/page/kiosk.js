@@ -305,10 +305,9 @@
     for (const [k, node] of Object.entries(el.screens)) node.hidden = k !== name;
   }
 
-  // After a re-insert that follows an update the daemon says "up to date" with a message
-  // of its own (code "updated" once the daemon sends one; its English text until then).
-  const isUpdated = (r) => r.code === 'updated' ||
-    (typeof r.message === 'string' && /^your card is up to date/i.test(r.message.trim()));
+  // After a re-insert that follows an update the daemon says so with the code "updated"
+  // (the page decides on codes, never on the daemon's English wording).
+  const isUpdated = (r) => r.code === 'updated';
 
   function render() {
     if (!state && !connLost) return;

@@ -1,0 +1,327 @@
+/* view.c — see view.h. json-c builds both documents; a reader's update list is one
+ * function for both. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "core/view.h"
+#include "version.h"
+
+#define CLOCK_PLAUSIBLE	1704067200LL	/* 2024-01-01: a kiosk clock before it is wrong */
+
+/* see view.h */
+int
+view_add_query(char *out, size_t cap, const char *url, const char *param,
+    const char *value)
+{
+	static const char hexd[] = "0123456789ABCDEF";
+	const char *frag = strchr(url, '#');
+	size_t base = frag ? (size_t)(frag - url) : strlen(url), o;
+	int n;
+
+	n = snprintf(out, cap, "%.*s%c%s=", (int)base, url,
+	    memchr(url, '?', base) ? '&' : '?', param);
+	if (n < 0 || (size_t)n >= cap)
+		return -1;
+	o = (size_t)n;
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+		int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL;
+
+		if (o + 4 >= cap)
+			return -1;
+		if (plain)
+			out[o++] = (char)*p;
+		else {
+			out[o++] = '%';
+			out[o++] = hexd[*p >> 4];
+			out[o++] = hexd[*p & 15];
+		}
+	}
+	if (frag != NULL) {
+		if (o + strlen(frag) >= cap)
+			return -1;
+		strcpy(out + o, frag);
+		o += strlen(frag);
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* The URL Proceed goes to: the CMS's portal_url, plus the SERAM session id (SPEC §7)
+ * and the way back to the kiosk page when configured. A URL that would not fit is
+ * given without the additions (the portal still works, only less conveniently). */
+static void
+portal_url(char *out, size_t cap, const struct agent_reader *r, const struct cfg *cfg,
+    const char *kiosk_origin)
+{
+	char tmp[CMS_URL_MAX + 64];
+
+	snprintf(out, cap, "%s", r->result.portal_url);
+	if (r->session_id[0] != '\0') {
+		if (view_add_query(tmp, sizeof(tmp), out, "seram_session", r->session_id) == 0)
+			snprintf(out, cap, "%s", tmp);
+	}
+	if (cfg->kiosk_return_param[0] != '\0' &&
+	    view_add_query(tmp, sizeof(tmp), out, cfg->kiosk_return_param, kiosk_origin) == 0)
+		snprintf(out, cap, "%s", tmp);
+}
+
+static json_object *
+str_or_null(const char *s)
+{
+	return s[0] != '\0' ? json_object_new_string(s) : NULL;
+}
+
+/* A reader's pending updates, [{"type", "description"}], for both snapshots. */
+static json_object *
+updates_json(const struct agent_reader *r)
+{
+	json_object *ups = json_object_new_array();
+
+	for (size_t u = 0; u < r->result.n_updates; u++) {
+		json_object *ju = json_object_new_object();
+
+		json_object_object_add(ju, "type",
+		    json_object_new_string(r->result.updates[u].type));
+		json_object_object_add(ju, "description",
+		    json_object_new_string(r->result.updates[u].description));
+		json_object_array_add(ups, ju);
+	}
+	return ups;
+}
+
+/* see view.h */
+struct web_snapshot *
+view_kiosk(const struct agent *a, const struct cfg *cfg, const char *kiosk_origin,
+    const char *setup_code, const char *admin_fingerprint, int64_t now_ms,
+    unsigned long seq)
+{
+	struct web_snapshot *s;
+	json_object *root, *ui, *readers;
+	const char *js;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->seq = seq;
+	root = json_object_new_object();
+	ui = json_object_new_object();
+	readers = json_object_new_array();
+	json_object_object_add(root, "seq", json_object_new_int64((int64_t)seq));
+	json_object_object_add(ui, "lang", json_object_new_string(cfg->kiosk_lang));
+	json_object_object_add(ui, "manual_check",
+	    json_object_new_boolean(cfg->kiosk_manual_check));
+	/* Until an administrator has set a password, whoever stands at the kiosk can
+	 * read the one-time setup code (physical presence is the proof). The page
+	 * expects the keys even when there is none. */
+	json_object_object_add(ui, "setup_code", setup_code != NULL ?
+	    json_object_new_string(setup_code) : NULL);
+	json_object_object_add(ui, "admin_fingerprint", setup_code != NULL &&
+	    admin_fingerprint != NULL ? json_object_new_string(admin_fingerprint) : NULL);
+	json_object_object_add(root, "ui", ui);
+	for (int i = 0; i < CONFIG_MAX_READERS; i++) {
+		const struct agent_reader *r = &a->r[i];
+		struct web_reader_view *v;
+		json_object *jr, *prompt = NULL;
+
+		if (!r->used)
+			continue;
+		snprintf(s->rd[s->n].name, sizeof(s->rd[s->n].name), "%s", r->name);
+		s->rd[s->n].card_present = r->card_present;
+		v = &s->r[s->n++];
+		snprintf(v->name, sizeof(v->name), "%s", r->name);
+		v->card_present = r->card_present;
+		jr = json_object_new_object();
+		json_object_object_add(jr, "name", json_object_new_string(r->name));
+		json_object_object_add(jr, "card",
+		    json_object_new_string(r->card_present ? "present" : "absent"));
+		json_object_object_add(jr, "phase",
+		    json_object_new_string(agent_phase_name(r->phase)));
+		if (r->phase == AGENT_PROMPT) {
+			snprintf(v->prompt_id, sizeof(v->prompt_id), "%s", r->prompt_id);
+			portal_url(v->portal_url, sizeof(v->portal_url), r, cfg, kiosk_origin);
+			prompt = json_object_new_object();
+			json_object_object_add(prompt, "id", json_object_new_string(r->prompt_id));
+			json_object_object_add(prompt, "updates", updates_json(r));
+			json_object_object_add(prompt, "expires_in_s",
+			    json_object_new_int64(agent_prompt_left_s(a, i, now_ms)));
+			json_object_object_add(prompt, "manual",
+			    json_object_new_boolean(r->manual));
+		}
+		json_object_object_add(jr, "prompt", prompt);
+		if (r->session) {
+			json_object *jsess = json_object_new_object();
+
+			json_object_object_add(jsess, "progress", str_or_null(r->progress));
+			json_object_object_add(jr, "session", jsess);
+		} else
+			json_object_object_add(jr, "session", NULL);
+		json_object_object_add(jr, "message", str_or_null(r->message));
+		json_object_object_add(jr, "code", str_or_null(r->code));
+		json_object_array_add(readers, jr);
+	}
+	json_object_object_add(root, "readers", readers);
+	js = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	s->json = strdup(js);
+	s->json_len = s->json ? strlen(s->json) : 0;
+	json_object_put(root);
+	if (s->json == NULL) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* see view.h */
+void
+web_snapshot_free(struct web_snapshot *snap)
+{
+	if (snap == NULL)
+		return;
+	free(snap->json);
+	free(snap);
+}
+
+static void
+prereq(json_object *arr, const char *id, const char *name, int ok, const char *detail)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "ok", json_object_new_boolean(ok));
+	json_object_object_add(o, "detail", json_object_new_string(detail));
+	json_object_array_add(arr, o);
+}
+
+/* see view.h */
+struct admin_snapshot *
+view_admin(const struct agent *a, const struct cfg *cfg, const struct metrics *m,
+    int pcsc_up, long long wall, long long started)
+{
+	struct admin_snapshot *s;
+	json_object *root, *readers, *checks, *cms, *pre, *cnt;
+	const struct metrics_check *last = metrics_recent(m, 0);
+	char detail[64];
+	const char *js;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->cfg = *cfg;
+	root = json_object_new_object();
+	json_object_object_add(root, "device", json_object_new_string(cfg->device_id));
+	json_object_object_add(root, "version", json_object_new_string(CARDUPD_VERSION));
+	json_object_object_add(root, "time", json_object_new_int64(wall));
+	json_object_object_add(root, "uptime_s", json_object_new_int64(wall - started));
+	readers = json_object_new_array();
+	for (int i = 0; i < CONFIG_MAX_READERS; i++) {
+		const struct agent_reader *r = &a->r[i];
+		json_object *jr;
+
+		if (!r->used)
+			continue;
+		snprintf(s->r[s->n].name, sizeof(s->r[s->n].name), "%s", r->name);
+		s->r[s->n++].card_present = r->card_present;
+		jr = json_object_new_object();
+		json_object_object_add(jr, "name", json_object_new_string(r->name));
+		json_object_object_add(jr, "card",
+		    json_object_new_string(r->card_present ? "present" : "absent"));
+		json_object_object_add(jr, "phase",
+		    json_object_new_string(agent_phase_name(r->phase)));
+		json_object_object_add(jr, "message", str_or_null(r->message));
+		json_object_object_add(jr, "code", str_or_null(r->code));
+		json_object_object_add(jr, "updates", r->phase == AGENT_PROMPT ||
+		    r->phase == AGENT_PORTAL ? updates_json(r) : json_object_new_array());
+		json_object_array_add(readers, jr);
+	}
+	json_object_object_add(root, "readers", readers);
+	checks = json_object_new_array();
+	for (size_t i = 0; i < METRICS_RECENT; i++) {
+		const struct metrics_check *c = metrics_recent(m, i);
+		json_object *jc;
+
+		if (c == NULL)
+			break;
+		jc = json_object_new_object();
+		json_object_object_add(jc, "when", json_object_new_int64(c->when));
+		json_object_object_add(jc, "reader", json_object_new_string(c->reader));
+		json_object_object_add(jc, "trigger", json_object_new_string(c->trigger));
+		json_object_object_add(jc, "result", json_object_new_string(c->result));
+		json_object_object_add(jc, "latency_ms", json_object_new_int64(c->latency_ms));
+		json_object_object_add(jc, "http_status", json_object_new_int(c->http_status));
+		json_object_array_add(checks, jc);
+	}
+	json_object_object_add(root, "checks", checks);
+	cms = json_object_new_object();
+	json_object_object_add(cms, "url", json_object_new_string(cfg->cms_url));
+	json_object_object_add(cms, "reachable", last == NULL ? NULL :
+	    json_object_new_boolean(last->http_status != 0));
+	json_object_object_add(cms, "last_result", last ? json_object_new_string(last->result) :
+	    NULL);
+	json_object_object_add(cms, "last_latency_ms", last ?
+	    json_object_new_int64(last->latency_ms) : NULL);
+	json_object_object_add(cms, "last_when", last ? json_object_new_int64(last->when) : NULL);
+	json_object_object_add(root, "cms", cms);
+	cnt = json_object_new_object();
+	json_object_object_add(cnt, "insertions", json_object_new_int64((int64_t)a->count.insertions));
+	json_object_object_add(cnt, "checks", json_object_new_int64((int64_t)a->count.checks));
+	json_object_object_add(cnt, "checks_failed",
+	    json_object_new_int64((int64_t)a->count.checks_failed));
+	json_object_object_add(cnt, "prompts_shown",
+	    json_object_new_int64((int64_t)a->count.prompts_shown));
+	json_object_object_add(cnt, "pcscd_reconnects",
+	    json_object_new_int64((int64_t)m->pcscd_reconnects));
+	json_object_object_add(root, "counters", cnt);
+	pre = json_object_new_array();
+	prereq(pre, "component", "Administration component enabled", 1, "built in");
+	prereq(pre, "cms_url", "CMS URL set", cfg->cms_url[0] != '\0', cfg->cms_url);
+	prereq(pre, "pcscd", "pcscd reachable", pcsc_up, pcsc_up ? "connected" :
+	    "not connected");
+	snprintf(detail, sizeof(detail), "unix time %lld", wall);
+	prereq(pre, "clock", "Clock plausible", wall >= CLOCK_PLAUSIBLE, detail);
+	json_object_object_add(root, "prerequisites", pre);
+	js = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	s->status_json = strdup(js);
+	json_object_put(root);
+	s->metrics = metrics_render(m, a, pcsc_up);
+	if (s->status_json == NULL || s->metrics == NULL) {
+		admin_snapshot_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* see view.h */
+void
+admin_snapshot_free(struct admin_snapshot *snap)
+{
+	if (snap == NULL)
+		return;
+	free(snap->status_json);
+	free(snap->metrics);
+	free(snap);
+}
+
+/* see view.h */
+enum view_pick
+view_pick_reader(const struct view_reader *r, size_t n, const char *want, size_t *idx)
+{
+	size_t with_card = 0;
+
+	if (want == NULL || want[0] == '\0') {
+		for (size_t i = 0; i < n; i++)
+			if (r[i].card_present) {
+				with_card++;
+				*idx = i;
+			}
+		return with_card == 1 ? VIEW_PICK_OK : VIEW_PICK_AMBIGUOUS;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(r[i].name, want) == 0) {
+			*idx = i;
+			return r[i].card_present ? VIEW_PICK_OK : VIEW_PICK_NO_CARD;
+		}
+	return VIEW_PICK_UNKNOWN;
+}
