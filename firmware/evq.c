@@ -10,7 +10,8 @@
  *   ins   CARD_INSERTED (startup)
  *   res   the read's result: IDENTITY (id) or READ_FAILED
  * A newer fact overwrites what it makes moot (a removal drops an insertion and read
- * result not yet delivered), so the table never holds more than the watcher's readers
+ * result not yet delivered; SERVICE_DOWN, delivered before any reader's, leaves only
+ * the removals), so the table never holds more than the watcher's readers
  * plus those the loop knows and must hear are gone: 2 * CONFIG_MAX_READERS. */
 #include <errno.h>
 #include <pthread.h>
@@ -219,13 +220,19 @@ evq_post(struct evq *q, const struct event *ev)
 	pthread_mutex_lock(&q->mu);
 	switch (ev->type) {
 	case EV_SERVICE_DOWN:
-		/* pcscd gone: the loop forgets every reader; what was pending for them
-		 * is moot (the watcher re-announces what it finds). */
+		/* pcscd gone: the loop forgets every reader (SERVICE_DOWN is delivered
+		 * first); what was pending for them is moot but for their removal, which
+		 * the loop still counts (the watcher re-announces what it finds). */
 		q->down = 1;
 		q->ups = 0;
 		for (int i = 0; i < RDR_SLOTS; i++) {
-			explicit_bzero(&q->rdr[i], sizeof(q->rdr[i]));
-			q->rdr[i].used = 0;
+			struct rdr *r = &q->rdr[i];
+
+			if (!r->used)
+				continue;
+			r->add = r->gone = r->ins = 0;
+			r->res = RES_NONE;
+			rdr_free_if_idle(r);
 		}
 		break;
 	case EV_SERVICE_UP:

@@ -114,6 +114,7 @@ test_readers_and_pcscd(void **state)
 	expect(q, EV_SERVICE_DOWN, NULL);
 	expect(q, EV_SERVICE_UP, NULL);
 	assert_int_equal(out.reconnects, 1);
+	expect(q, EV_READER_REMOVED, "B");	/* still counted (metrics) */
 	expect(q, EV_READER_ADDED, "B");
 	expect(q, EV_CARD_INSERTED, "B");
 	assert_int_equal(evq_pop(q, &out), 0);
