@@ -256,7 +256,7 @@ admin_audit_device(struct admin_server *as, const char *action, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	audit_log(as->audit, time(NULL), "device", "cardupd", action, "%s", detail);
+	adm_wd_post_audit(as, time(NULL), action, detail);
 }
 
 /* see admin.h */

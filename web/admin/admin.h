@@ -61,8 +61,10 @@ void admin_reconfigure(struct admin_server *as, const struct cfg *cfg);
 void admin_stop(struct admin_server *as);
 
 /* Writes an event of the device itself (not of an administrator) to the audit log,
- * e.g. a card update session and its outcome: source "device", who "cardupd".
- * Thread-safe; NULL server (admin listener off): nothing. */
+ * e.g. a card update session and its outcome: source "device", who "cardupd". The
+ * record is queued and written by the admin side's own thread: the caller (the main
+ * loop) never waits for the disk; a full queue drops it and counts it. Thread-safe;
+ * NULL server (admin listener off): nothing. */
 void admin_audit_device(struct admin_server *as, const char *action, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

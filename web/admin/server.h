@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <microhttpd.h>
 
 #include "autoconf.h"
@@ -40,6 +41,15 @@ struct json_object;
 
 /* The admin pages' CSP, assets and log prefix (route.c). */
 extern const struct web_site admin_site;
+
+/* A record of the device itself, queued by the main loop for the watchdog thread to
+ * write (the main loop never waits for the disk). */
+#define ADMIN_DEV_QUEUE		8
+struct dev_record {
+	time_t	when;
+	char	action[32];
+	char	detail[AUDIT_LINE_MAX / 2];
+};
 
 /* A connection as the watchdog sees it. */
 struct wd_slot {
@@ -72,6 +82,9 @@ struct admin_server {
 	pthread_cond_t		 wd_cv;
 	struct wd_slot		 wd[ADMIN_WD_SLOTS];
 	int			 wd_stop;
+	struct dev_record	 dev[ADMIN_DEV_QUEUE];	/* under wd_mu */
+	size_t			 dev_head, dev_n;
+	unsigned long		 dev_dropped;
 };
 
 /* Per-request state, allocated on the first call. */
@@ -102,7 +115,11 @@ adm_now_s(void)
 /* Ends the setup code (a password is set now). Any thread. */
 void adm_setup_code_end(void);
 
-/* watchdog.c */
+/* watchdog.c (also the writer of the device's audit records) */
+/* Queues a device record for the watchdog thread to write: takes wd_mu only for a
+ * copy, never waits for the disk. Full queue: counted, and the count written later. */
+void adm_wd_post_audit(struct admin_server *as, time_t when, const char *action,
+    const char *detail);
 /* Starts the watchdog thread. Returns 0, or an errno value. */
 int adm_wd_start(struct admin_server *as);
 /* Stops and joins it. */

@@ -1,6 +1,8 @@
 /* watchdog.c — cuts connections that have not finished their request within
  * CONFIG_ADMIN_REQUEST_DEADLINE_S (MHD's own timeout is an idle timeout, which a client
- * sending one byte at a time never hits). One thread; it sleeps while no request runs. */
+ * sending one byte at a time never hits), closes idle ones near the connection limit,
+ * and writes the audit records the main loop queues (so that the loop never waits for
+ * the disk). One thread; it sleeps while no request runs and nothing is queued. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +19,27 @@ watchdog(void *arg)
 	struct admin_server *as = arg;
 
 	pthread_mutex_lock(&as->wd_mu);
-	while (!as->wd_stop) {
+	while (!as->wd_stop || as->dev_n > 0) {
 		int64_t now = clock_mono_ms(), next = 0;
+
+		if (as->dev_n > 0) {
+			struct dev_record r = as->dev[as->dev_head];
+			unsigned long dropped = as->dev_dropped;
+
+			as->dev_head = (as->dev_head + 1) % ADMIN_DEV_QUEUE;
+			as->dev_n--;
+			as->dev_dropped = 0;
+			pthread_mutex_unlock(&as->wd_mu);
+			if (dropped > 0)
+				audit_log(as->audit, r.when, "device", "cardupd", "not_recorded",
+				    "%lu device records dropped (queue full)", dropped);
+			audit_log(as->audit, r.when, "device", "cardupd", r.action, "%s",
+			    r.detail);
+			pthread_mutex_lock(&as->wd_mu);
+			continue;
+		}
+		if (as->wd_stop)
+			break;
 
 		for (size_t i = 0; i < ADMIN_WD_SLOTS; i++) {
 			struct wd_slot *w = &as->wd[i];
@@ -143,6 +164,27 @@ adm_notify_connection(void *cls, struct MHD_Connection *conn, void **socket_cont
 		shutdown(ci->connect_fd, SHUT_RDWR);	/* no slot: fail closed */
 	else
 		make_room(as, w);
+	pthread_mutex_unlock(&as->wd_mu);
+}
+
+/* see server.h */
+void
+adm_wd_post_audit(struct admin_server *as, time_t when, const char *action,
+    const char *detail)
+{
+	struct dev_record *r;
+
+	pthread_mutex_lock(&as->wd_mu);
+	if (as->dev_n == ADMIN_DEV_QUEUE || as->wd_stop)
+		as->dev_dropped++;
+	else {
+		r = &as->dev[(as->dev_head + as->dev_n) % ADMIN_DEV_QUEUE];
+		r->when = when;
+		snprintf(r->action, sizeof(r->action), "%s", action);
+		snprintf(r->detail, sizeof(r->detail), "%s", detail);
+		as->dev_n++;
+		pthread_cond_signal(&as->wd_cv);
+	}
 	pthread_mutex_unlock(&as->wd_mu);
 }
 
