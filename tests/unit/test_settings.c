@@ -18,6 +18,7 @@
 
 #include "base/file.h"
 #include "core/config.h"
+#include "core/config_keys.h"
 #include "web/admin/settings.h"
 
 #define BASE "; kiosk 17, hall B\n[cms]\nurl = https://cms.example.org/api\n" \
@@ -194,6 +195,33 @@ test_sigkill_never_breaks(void **state)
 	free(vb);
 }
 
+/* Who may change what (issue 13 items 2 and 7): with ADMIN_EDIT_HOOKS=y an API token
+ * still cannot change a hook, nor any setting that names a file; files stay inside the
+ * configuration directory. */
+static void
+test_may_change(void **state)
+{
+	const unsigned hook = CFG_F_HOOK | CFG_F_SESSION;
+	const unsigned path = CFG_F_PATH | CFG_F_SESSION;
+
+	(void)state;
+	assert_null(settings_may_change(hook, 1, 1, "touch /tmp/x", "/etc/cardupd", NULL));
+	assert_non_null(settings_may_change(hook, 0, 1, "touch /tmp/x", "/etc/cardupd", NULL));
+	assert_non_null(settings_may_change(hook, 1, 0, "touch /tmp/x", "/etc/cardupd", NULL));
+	assert_null(settings_may_change(path, 1, 0, "/etc/cardupd/ca.pem", "/etc/cardupd", NULL));
+	assert_null(settings_may_change(path, 1, 0, "", "/etc/cardupd", NULL));
+	assert_non_null(settings_may_change(path, 0, 0, "/etc/cardupd/ca.pem", "/etc/cardupd",
+	    NULL));
+	assert_non_null(settings_may_change(path, 1, 0, "/var/lib/cardupd/admin-cert.pem",
+	    "/etc/cardupd", NULL));
+	assert_non_null(settings_may_change(path, 1, 0, "/etc/cardupd/../shadow",
+	    "/etc/cardupd", NULL));
+	assert_non_null(settings_may_change(path, 1, 0, "ca.pem", "/etc/cardupd", NULL));
+	assert_null(settings_may_change(path, 1, 0, "/var/lib/cardupd", "/etc/cardupd",
+	    "/var/lib/cardupd"));
+	assert_null(settings_may_change(0, 0, 0, "debug", "/etc/cardupd", NULL));
+}
+
 static int
 setup(void **state)
 {
@@ -220,6 +248,7 @@ main(void)
 		cmocka_unit_test(test_refused_values),
 		cmocka_unit_test(test_write_atomic),
 		cmocka_unit_test(test_sigkill_never_breaks),
+		cmocka_unit_test(test_may_change),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

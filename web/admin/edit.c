@@ -71,8 +71,8 @@ adm_get_settings(struct admin_server *as, struct MHD_Connection *conn,
 		json_object_object_add(k, "restart",
 		    json_object_new_boolean(ck->flags & CFG_F_RESTART));
 		json_object_object_add(k, "editable", json_object_new_boolean(
-		    (!(ck->flags & CFG_F_HOOK) || hook_editable()) &&
-		    (!(ck->flags & CFG_F_SESSION) || c->who == WHO_SESSION)));
+		    settings_may_change(ck->flags & ~(unsigned)CFG_F_PATH,
+		    c->who == WHO_SESSION, hook_editable(), "", "", NULL) == NULL));
 		json_object_array_add(keys, k);
 	}
 	pthread_mutex_unlock(&as->mu);
@@ -216,14 +216,9 @@ static const char *
 may_change(const struct admin_server *as, const struct cfg_key *k, const struct caller *c,
     const char *value)
 {
-	if ((k->flags & CFG_F_HOOK) && !hook_editable())
-		return "hooks are changed on the device only (Kconfig ADMIN_EDIT_HOOKS)";
-	if ((k->flags & CFG_F_SESSION) && c->who != WHO_SESSION)
-		return "only a logged-in administrator can change this, not an API token";
-	if ((k->flags & CFG_F_PATH) && value[0] != '\0' && !file_path_under(value, as->conf_dir) &&
-	    !(strcmp(k->key, "state_dir") == 0 && strcmp(value, CONFIG_ADMIN_STATE_DIR_DEFAULT) == 0))
-		return "must name a file inside the configuration directory";
-	return NULL;
+	return settings_may_change(k->flags, c->who == WHO_SESSION, hook_editable(), value,
+	    as->conf_dir, strcmp(k->key, "state_dir") == 0 ?
+	    CONFIG_ADMIN_STATE_DIR_DEFAULT : NULL);
 }
 
 /* see server.h */

@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "base/file.h"
+#include "core/config_keys.h"
 #include "web/admin/settings.h"
 
 /* see settings.h */
@@ -200,4 +202,19 @@ settings_update_text(const char *text, const struct settings_change *ch, size_t 
 		return NULL;
 	}
 	return o.p;
+}
+
+/* see settings.h */
+const char *
+settings_may_change(unsigned flags, int session, int edit_hooks, const char *value,
+    const char *conf_dir, const char *also_ok)
+{
+	if ((flags & CFG_F_HOOK) && !edit_hooks)
+		return "hooks are changed on the device only (Kconfig ADMIN_EDIT_HOOKS)";
+	if ((flags & CFG_F_SESSION) && !session)
+		return "only a logged-in administrator can change this, not an API token";
+	if ((flags & CFG_F_PATH) && value[0] != '\0' && !file_path_under(value, conf_dir) &&
+	    (also_ok == NULL || strcmp(value, also_ok) != 0))
+		return "must name a file inside the configuration directory";
+	return NULL;
 }

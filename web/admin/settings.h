@@ -27,4 +27,14 @@ int settings_value_ok(const char *value, const char **why);
 char *settings_update_text(const char *text, const struct settings_change *ch,
     size_t n, const char **why, size_t *bad);
 
+/* Pure. Whether a caller may set a key with these flags (core/config_keys.h's CFG_F_)
+ * to value: session is 1 for a logged-in administrator, 0 for an API token (CFG_F_HOOK
+ * and CFG_F_SESSION keys: sessions only); edit_hooks is Kconfig ADMIN_EDIT_HOOKS (a
+ * CFG_F_HOOK key is refused without it); a CFG_F_PATH value must be empty, lexically
+ * inside conf_dir (absolute, no "." or ".." component) or equal to also_ok (NULL: none;
+ * the key's built-in default). Returns NULL when it may, else why not (a static English
+ * sentence). */
+const char *settings_may_change(unsigned flags, int session, int edit_hooks,
+    const char *value, const char *conf_dir, const char *also_ok);
+
 #endif
