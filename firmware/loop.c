@@ -46,6 +46,7 @@ struct loop {
 	struct checker		*checker;
 	struct web_server	*web;
 	struct admin_server	*admin;		/* NULL: not configured or not built */
+	char			 admin_error[512];	/* why it did not start ("": it did) */
 	struct pcsc_watcher	*pcsc;
 	int			 pcsc_up, pcsc_was_up;
 	long long		 started;
@@ -107,8 +108,12 @@ loop_start(const struct cfg *cfg, const char *cfg_path, int foreground, int *exi
 	note_anchors(l);
 	l->admin = admin_start(&l->cfg, cfg_path, on_admin, l, e, sizeof(e));
 	if (l->admin == NULL && e[0] != '\0') {
-		snprintf(err, errlen, "admin listener: %s", e);
-		goto fail;
+		/* Remote administration is not the kiosk: it goes on, and says why on its
+		 * state (a failing start looping under systemd would help nobody). */
+		snprintf(l->admin_error, sizeof(l->admin_error), "%.*s",
+		    (int)sizeof(l->admin_error) - 1, e);
+		log_error("admin listener: %s (the kiosk goes on without remote "
+		    "administration)", e);
 	}
 	publish(l);
 	if ((l->pcsc = pcsc_start(cfg->kiosk_readers, on_pcsc, l)) == NULL) {
@@ -478,7 +483,8 @@ publish(struct loop *l)
 			admin_publish(l->admin, as);
 	}
 	s = view_kiosk(&l->agent, &l->cfg, l->kiosk_origin, admin_setup_code(),
-	    admin_fingerprint(), clock_mono_ms(), ++l->seq);
+	    admin_fingerprint(), l->admin_error[0] ? l->admin_error : NULL, clock_mono_ms(),
+	    ++l->seq);
 	if (s == NULL) {
 		log_warnx("cannot build the state snapshot: out of memory");
 		return;

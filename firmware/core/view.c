@@ -93,11 +93,14 @@ updates_json(const struct agent_reader *r)
 	return ups;
 }
 
+static void prereq(json_object *arr, const char *id, const char *name, int ok,
+    const char *detail);
+
 /* see view.h */
 struct web_snapshot *
 view_kiosk(const struct agent *a, const struct cfg *cfg, const char *kiosk_origin,
-    const char *setup_code, const char *admin_fingerprint, int64_t now_ms,
-    unsigned long seq)
+    const char *setup_code, const char *admin_fingerprint, const char *admin_error,
+    int64_t now_ms, unsigned long seq)
 {
 	struct web_snapshot *s;
 	json_object *root, *ui, *readers;
@@ -121,6 +124,15 @@ view_kiosk(const struct agent *a, const struct cfg *cfg, const char *kiosk_origi
 	json_object_object_add(ui, "admin_fingerprint", setup_code != NULL &&
 	    admin_fingerprint != NULL ? json_object_new_string(admin_fingerprint) : NULL);
 	json_object_object_add(root, "ui", ui);
+	/* What keeps a part of the device from working, said on the kiosk's own state
+	 * (cardupctl status shows it): the admin listener that did not start. */
+	{
+		json_object *pre = json_object_new_array();
+
+		if (admin_error != NULL)
+			prereq(pre, "admin", "Remote administration listening", 0, admin_error);
+		json_object_object_add(root, "prerequisites", pre);
+	}
 	for (int i = 0; i < CONFIG_MAX_READERS; i++) {
 		const struct agent_reader *r = &a->r[i];
 		struct web_reader_view *v;

@@ -54,11 +54,12 @@ struct admin_snapshot {
 /* Builds the kiosk snapshot (the caller owns it until web_publish). now_ms is
  * monotonic, for the prompts' remaining seconds. kiosk_origin ("http://127.0.0.1:8080/")
  * is the return URL given to the portal when kiosk.return_url_param is set. setup_code
- * and admin_fingerprint (NULL: none) are shown while no admin password is set. NULL on
- * allocation failure. */
+ * and admin_fingerprint (NULL: none) are shown while no admin password is set.
+ * admin_error (NULL: none) is why the admin listener did not start: a failed
+ * "admin" prerequisite. NULL on allocation failure. */
 struct web_snapshot *view_kiosk(const struct agent *a, const struct cfg *cfg,
     const char *kiosk_origin, const char *setup_code, const char *admin_fingerprint,
-    int64_t now_ms, unsigned long seq);
+    const char *admin_error, int64_t now_ms, unsigned long seq);
 
 /* Frees a kiosk snapshot. NULL is accepted. */
 void web_snapshot_free(struct web_snapshot *snap);

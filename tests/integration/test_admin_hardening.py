@@ -243,3 +243,41 @@ def test_idle_connections_make_room(make_admin):
     finally:
         for h in hogs:
             h.close()
+
+
+# ---- 2: the admin listener failing at start-up ----------------------------------------
+
+def admin_prereq(st):
+    return [p for p in st["prerequisites"] if p["id"] == "admin"]
+
+
+def test_admin_start_failure_keeps_the_kiosk(make_daemon, tmp_path, pki, pcscd, cms, cards):
+    """A port taken by another program, or a key that is not the certificate's: the
+    kiosk goes on, and its state says why the administration is not there."""
+    from daemon import free_port
+    from test_admin import GUID
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    try:
+        port = busy.getsockname()[1]
+        d = make_daemon(conf={"admin": {"listen": "127.0.0.1:%d" % port,
+                                        "state_dir": str(tmp_path / "admin")}})
+        pre = admin_prereq(d.state())
+        assert pre and pre[0]["ok"] is False, d.state()
+        assert "cannot listen on 127.0.0.1:%d" % port in pre[0]["detail"]
+        assert "kiosk goes on" in d.log()
+        # the kiosk does its work
+        cms.script(GUID, cms.pending("card-k"))
+        cards().insert(pcscd.port)
+        d.wait_phase(pcscd.reader_names[0], "prompt")
+    finally:
+        busy.close()
+    d.stop()
+    # The attack of issue 13 item 2 done by hand: the admin certificate is not the key's.
+    d.write_config({"admin": {"listen": "127.0.0.1:%d" % free_port(),
+                              "tls_cert": pki["server_cert"], "tls_key": pki["ca_key"],
+                              "state_dir": str(tmp_path / "admin")}})
+    d.start()
+    pre = admin_prereq(d.state())
+    assert pre and "do not match" in pre[0]["detail"], d.state()

@@ -134,6 +134,33 @@ wipe_free(char *s)
 	}
 }
 
+/* The pair as the listener will load it, checked now so that a failure names its cause
+ * (MHD would only say that it cannot start): a key of another certificate, a file that
+ * is not PEM. */
+static int
+pair_usable(const struct admin_tls *t, const char *cpath, const char *kpath, char *err,
+    size_t errlen)
+{
+	gnutls_certificate_credentials_t cr;
+	gnutls_datum_t cd = { (unsigned char *)t->cert_pem, (unsigned)strlen(t->cert_pem) };
+	gnutls_datum_t kd = { (unsigned char *)t->key_pem, (unsigned)strlen(t->key_pem) };
+	int rc;
+
+	if (gnutls_certificate_allocate_credentials(&cr) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = gnutls_certificate_set_x509_key_mem(cr, &cd, &kd, GNUTLS_X509_FMT_PEM);
+	gnutls_certificate_free_credentials(cr);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s and %s: %s", cpath, kpath,
+		    rc == GNUTLS_E_CERTIFICATE_KEY_MISMATCH ?
+		    "the certificate and the key do not match" : gnutls_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 /* see admin_tls.h */
 int
 admin_tls_load(const struct cfg *c, struct admin_tls *t, char *err, size_t errlen)
@@ -173,7 +200,7 @@ admin_tls_load(const struct cfg *c, struct admin_tls *t, char *err, size_t errle
 		chmod(kpath, 0600);
 done:
 	if (fingerprint(t->cert_pem, t->fingerprint, sizeof(t->fingerprint), err,
-	    errlen) == -1) {
+	    errlen) == -1 || pair_usable(t, cpath, kpath, err, errlen) == -1) {
 		admin_tls_free(t);
 		return -1;
 	}
