@@ -36,16 +36,37 @@ endif
 V         ?= 0
 Q         := $(if $(filter 1,$(V)),,@)
 
+# -Werror only in the project's own runs (.ci/run exports WERROR=-Werror; make test, unit
+# and cross-test default to it): a packager's newer compiler must not break the build.
+ifneq ($(filter test unit integration cross-test config-matrix,$(MAKECMDGOALS)),)
 WERROR    ?= -Werror
+export WERROR
+endif
+WERROR    ?=
 WARN      := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
              -Wpointer-arith -Wcast-qual -Wsign-compare $(WERROR)
 CFLAGS    ?= -O2 -g
-override CPPFLAGS += -D_GNU_SOURCE -I$(BUILD) -I. -Ifirmware \
-             $(shell $(PKG_CONFIG) --cflags libpcsclite libmicrohttpd json-c $(ADMIN_PKGS) 2>/dev/null)
-ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
-LDLIBS    += $(shell $(PKG_CONFIG) --libs libpcsclite libmicrohttpd json-c $(ADMIN_PKGS) 2>/dev/null) \
-             -lbearssl $(ADMIN_LIBS) -lpthread
-LDFLAGS   += $(SANFLAGS)
+# Hardening as distributions build (dpkg-buildflags hardening=+all), whatever CFLAGS the
+# packager passes: HARDEN=0 leaves it to the toolchain (Buildroot's BR2_SSP_*, BR2_RELRO_*,
+# BR2_FORTIFY_SOURCE_*, BR2_PIC_PIE). _FORTIFY_SOURCE is left alone when the caller sets
+# it, and off under the sanitizers (ASan checks more, and the two interfere).
+HARDEN    ?= 1
+ifeq ($(HARDEN),1)
+HARDEN_CFLAGS  := -fstack-protector-strong -fstack-clash-protection -fPIE
+HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now
+ifeq ($(SANITIZE)$(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),0)
+HARDEN_CPPFLAGS := -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+endif
+endif
+# pkg-config is asked once per make, package by package: $(BUILD)/autoconf.h (made before
+# any object) stops the build naming a package it cannot find.
+PKGS      := libpcsclite libmicrohttpd json-c $(ADMIN_PKGS)
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
+override CPPFLAGS += -D_GNU_SOURCE -I$(BUILD) -I. -Ifirmware $(HARDEN_CPPFLAGS) $(PKG_CFLAGS)
+ALL_CFLAGS = -std=c11 $(WARN) $(HARDEN_CFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP
+LDLIBS    += $(PKG_LIBS) -lbearssl $(ADMIN_LIBS) -lpthread
+LDFLAGS   += $(HARDEN_LDFLAGS) $(SANFLAGS)
 
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
@@ -99,6 +120,9 @@ savedefconfig:
 # (make <board>_defconfig && make, and make cross-<arch>) never keeps the other's header.
 $(BUILD)/autoconf.h: $(KCONFIG_CONFIG) Kconfig FORCE
 	@mkdir -p $(@D)
+	@for p in $(PKGS); do $(PKG_CONFIG) --print-errors --exists $$p || { echo "cardupd: pkg-config" \
+	    "($(PKG_CONFIG)) finds no $$p ($$p.pc): install its development package (make deps)" \
+	    "or point PKG_CONFIG_PATH at it" >&2; exit 1; }; done
 	$(Q)$(PY) -m genconfig --header-path $@.tmp Kconfig
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 

@@ -1,8 +1,8 @@
 #!/bin/sh
 # make image: the cardupd component of a board's root filesystem, as a reproducible
 # tarball (and a squashfs when mksquashfs is installed): same sources, same bytes.
-#   board/common/rootfs + board/BOARD/rootfs  (units, init scripts, kiosk launcher, configs)
-#   BUILD_DIR/cardupd -> /usr/sbin/cardupd, BUILD_DIR/cardupctl -> /usr/bin/cardupctl (if built)
+#   make install-files INIT=all BOARD=BOARD (mk/install.mk: binaries, units, init scripts,
+#   kiosk launcher, the board's configuration), binaries stripped
 #   board/BOARD/post-build.sh ROOTFS          (the same hook Buildroot calls)
 # Every entry root:root, except /etc/cardupd (0700) and what it holds (0600), which belong
 # to user and group cardupd: the daemon saves its settings and trust anchors there. Their
@@ -30,13 +30,13 @@ stage=$(mktemp -d "${TMPDIR:-/tmp}/cardupd-image.XXXXXX")
 trap 'rm -rf "$stage"' EXIT INT TERM
 root=$stage/rootfs
 mkdir -p "$root"
-cp -R board/common/rootfs/. "$root/"
-[ -d "board/$board/rootfs" ] && cp -R "board/$board/rootfs/." "$root/"
-mkdir -p "$root/usr/sbin" "$root/usr/bin"
-"$strip" --strip-all -o "$root/usr/sbin/cardupd" "$bdir/cardupd"
-if [ -x "$bdir/cardupctl" ]; then
-	"$strip" --strip-all -o "$root/usr/bin/cardupctl" "$bdir/cardupctl"
-fi
+# The one install list (mk/install.mk): both init systems, no man pages on a device, the
+# board's configuration; then the binaries stripped for the target.
+${MAKE:-make} --no-print-directory install-files DESTDIR="$root" PREFIX=/usr INIT=all \
+    INSTALL_MAN=0 BOARD="$board" BUILD="$bdir" >/dev/null
+for f in "$root/usr/sbin/cardupd" "$root/usr/bin/cardupctl"; do
+	if [ -f "$f" ]; then "$strip" --strip-all "$f"; fi
+done
 if [ -x "board/$board/post-build.sh" ]; then
 	"board/$board/post-build.sh" "$root"
 fi

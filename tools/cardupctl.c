@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include "autoconf.h"
+#include "version.h"
 #include "core/config.h"
 
 #define RESP_MAX	(256 * 1024)
@@ -36,9 +37,11 @@ usage(FILE *f)
 	    "  readers           reader names, one per line\n"
 	    "  check [READER]    manual check (READER may be left out when one card is in)\n"
 	    "  events            follow state changes (one JSON document per line)\n"
-	    "  -c FILE   configuration file for kiosk.listen (default %s)\n"
-	    "  -u URL    the kiosk API, e.g. http://127.0.0.1:8080 (overrides -c)\n"
-	    "  -t SECS   how long check waits for the answer (default 30)\n"
+	    "  -c, --config FILE    configuration file for kiosk.listen (default %s)\n"
+	    "  -u, --url URL        the kiosk API, e.g. http://127.0.0.1:8080 (overrides -c)\n"
+	    "  -t, --timeout SECS   how long check waits for the answer (default 30)\n"
+	    "  -h, --help           print this help and exit\n"
+	    "      --version        print the version and exit\n"
 	    "exit: 0 ok, 1 runtime failure, 2 usage or configuration error\n",
 	    CONFIG_CONFIG_PATH_DEFAULT);
 	return 2;
@@ -420,10 +423,18 @@ main(int argc, char *argv[])
 	static char err[CFG_ERR_MAX];
 	static struct cfg c;
 	const char *cfg_path = CONFIG_CONFIG_PATH_DEFAULT, *url = NULL;
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "url", required_argument, NULL, 'u' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct target t;
 	int ch, timeout_s = 30;
 
-	while ((ch = getopt(argc, argv, "c:u:t:h")) != -1)
+	while ((ch = getopt_long(argc, argv, "c:u:t:h", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'c':
 			cfg_path = optarg;
@@ -438,6 +449,9 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("cardupctl %s\n", CARDUPD_VERSION);
 			return 0;
 		default:
 			return usage(stderr);

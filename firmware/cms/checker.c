@@ -151,7 +151,9 @@ attempt(struct checker *c, struct settings *s, const char *body,
 		out->resumed = hr.resumed;
 		out->reused = hr.reused;
 	}
-	(void)getrandom(&rnd, sizeof(rnd), 0);
+	/* Jitter only: without entropy (never in practice) the breaker still works. */
+	if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		rnd = 0;
 	breaker_record(&c->breaker, out->outcome == CMS_OUT_FAILED &&
 	    breaker_is_down(out->code, out->http_status), clock_mono_ms(), rnd);
 }
