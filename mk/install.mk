@@ -108,3 +108,8 @@ uninstall:
 	    $(D)$(SYSUSERSDIR)/cardupd.conf $(D)$(TMPFILESDIR)/cardupd.conf \
 	    $(D)$(INITDIR)/S45pcscd $(D)$(INITDIR)/S50cardupd
 	-rmdir $(D)$(LIBEXECDIR)/cardupd
+
+# ---- packaging checks (tests/pkg) -------------------------------------------------------
+.PHONY: pkg-test
+pkg-test: $(BUILD)/cardupd $(BUILD)/cardupctl
+	@tests/pkg/run.sh $(BUILD)
