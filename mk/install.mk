@@ -40,7 +40,7 @@ endif
 
 INST_ROOT := board/common/rootfs
 INST_CONF := $(if $(BOARD),board/$(BOARD)/rootfs/etc/cardupd/cardupd.conf,board/common/cardupd.conf)
-INST_MAN  := $(wildcard docs/man/cardupd.8 docs/man/cardupctl.1 docs/man/cardupd.conf.5)
+INST_MAN  := $(wildcard docs/man/cardupd.8 docs/man/cardupctl.1 docs/man/cardupd-kiosk.1 docs/man/cardupd.conf.5)
 # The shipped files name /usr/sbin, /usr/bin, /usr/libexec and /etc/cardupd: another
 # PREFIX or SYSCONFDIR is written into them as they are installed.
 INST_SED  := sed -e 's|/usr/sbin/cardupd|$(SBINDIR)/cardupd|g' \
@@ -103,7 +103,7 @@ uninstall:
 	    $(D)$(LIBEXECDIR)/cardupd/kiosk-session-end $(D)$(LIBEXECDIR)/cardupd/own-config \
 	    $(D)$(SYSCONFDIR)/default/cardupd-kiosk \
 	    $(D)$(DATADIR)/polkit-1/rules.d/50-cardupd-pcscd.rules \
-	    $(D)$(MANDIR)/man8/cardupd.8 $(D)$(MANDIR)/man1/cardupctl.1 \
+	    $(D)$(MANDIR)/man8/cardupd.8 $(D)$(MANDIR)/man1/cardupctl.1 $(D)$(MANDIR)/man1/cardupd-kiosk.1 \
 	    $(D)$(MANDIR)/man5/cardupd.conf.5 $(D)$(UNITDIR)/cardupd.service \
 	    $(D)$(SYSUSERSDIR)/cardupd.conf $(D)$(TMPFILESDIR)/cardupd.conf \
 	    $(D)$(INITDIR)/S45pcscd $(D)$(INITDIR)/S50cardupd
@@ -113,3 +113,9 @@ uninstall:
 .PHONY: pkg-test
 pkg-test: $(BUILD)/cardupd $(BUILD)/cardupctl
 	@tests/pkg/run.sh $(BUILD)
+
+# The Debian package (debian/), built in a copy of the tree: build/deb/cardupd_*.deb.
+# DEB_ARCH=arm64: cross-built (dpkg-buildpackage -a; needs the arch's -dev packages).
+.PHONY: deb deb-test
+deb deb-test:
+	@tests/pkg/deb.sh build/deb $(DEB_ARCH)

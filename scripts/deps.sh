@@ -12,7 +12,13 @@ python3-kconfiglib python3-pytest python3-yaml python3-jsonschema openssl curl u
 prometheus
 clang libclang-rt-14-dev
 chromium
-nginx-light wrk opensc"
+nginx-light wrk opensc
+mandoc man-db dpkg-dev debhelper lintian"
+
+# Node.js and npm for the browser tests: Debian's, only when none is on PATH (a newer Node
+# installed otherwise is kept).
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 
 missing=""
 for p in $PKGS; do

@@ -54,6 +54,7 @@ expected() {
 0755 $p/share/man
 0755 $p/share/man/man1
 0644 $p/share/man/man1/cardupctl.1
+0644 $p/share/man/man1/cardupd-kiosk.1
 0755 $p/share/man/man8
 0644 $p/share/man/man8/cardupd.8
 LIST
