@@ -112,7 +112,7 @@ uninstall:
 # ---- packaging checks (tests/pkg) -------------------------------------------------------
 .PHONY: pkg-test
 pkg-test: $(BUILD)/cardupd $(BUILD)/cardupctl
-	@tests/pkg/run.sh $(BUILD)
+	@rc=0; tests/pkg/run.sh $(BUILD) || rc=1; tests/pkg/buildroot.sh || rc=1; exit $$rc
 
 # The Debian package (debian/), built in a copy of the tree: build/deb/cardupd_*.deb.
 # DEB_ARCH=arm64: cross-built (dpkg-buildpackage -a; needs the arch's -dev packages).

@@ -8,75 +8,72 @@
 CARDUPD_VERSION = local
 CARDUPD_SITE = $(BR2_EXTERNAL_CARDUPD_PATH)/../..
 CARDUPD_SITE_METHOD = local
+CARDUPD_LICENSE = BSD-2-Clause
+CARDUPD_LICENSE_FILES = LICENSE
 # Keep build products (host and cross sysroots, images) out of the copied source.
 CARDUPD_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = \
 	--exclude build --exclude .config --exclude .config.old --exclude node_modules
-CARDUPD_DEPENDENCIES = host-pkgconf pcsc-lite libmicrohttpd json-c bearssl
+CARDUPD_DEPENDENCIES = host-pkgconf host-python3 host-python-kconfiglib \
+	pcsc-lite libmicrohttpd json-c bearssl
 
 CARDUPD_BOARD = $(call qstrip,$(BR2_PACKAGE_CARDUPD_BOARD))
 CARDUPD_BOARD_DIR = $(BR2_EXTERNAL_CARDUPD_PATH)/../$(CARDUPD_BOARD)
 
-# kconfig-package: cardupd's Makefile has olddefconfig, menuconfig and savedefconfig
-# (kconfiglib: python3-kconfiglib must be installed on the build host, where the
-# Makefile's PY=/usr/bin/python3 runs). The board's defconfig holds non-default
-# values only; olddefconfig expands it.
+# kconfig-package: cardupd's Makefile has olddefconfig, menuconfig and savedefconfig,
+# run by kconfiglib (python3 -m ...) from Buildroot's host-python3 and
+# host-python-kconfiglib (package/python-kconfiglib), never the build machine's Python.
+# The board's defconfig holds non-default values only; olddefconfig expands it.
+CARDUPD_PY = $(HOST_DIR)/bin/python3
 CARDUPD_KCONFIG_FILE = $(CARDUPD_BOARD_DIR)/defconfig
 CARDUPD_KCONFIG_EDITORS = menuconfig
-CARDUPD_KCONFIG_OPTS = PY=/usr/bin/python3
+CARDUPD_KCONFIG_OPTS = PY=$(CARDUPD_PY)
+CARDUPD_KCONFIG_DEPENDENCIES = host-python3 host-python-kconfiglib
+
+# The admin listener needs GnuTLS (libmicrohttpd's HTTPS) and libxcrypt: the Buildroot
+# option decides cardupd's Kconfig ADMIN, so the libraries selected always match it.
+ifeq ($(BR2_PACKAGE_CARDUPD_ADMIN),y)
+CARDUPD_DEPENDENCIES += gnutls libxcrypt
+define CARDUPD_KCONFIG_FIXUP_CMDS
+	$(call KCONFIG_ENABLE_OPT,CONFIG_ADMIN,$(@D)/.config)
+endef
+else
+define CARDUPD_KCONFIG_FIXUP_CMDS
+	$(call KCONFIG_DISABLE_OPT,CONFIG_ADMIN,$(@D)/.config)
+endef
+endif
 
 # Not $(TARGET_CONFIGURE_OPTS): it sets CPPFLAGS on the command line, which would
-# replace the Makefile's own CPPFLAGS (include paths).
+# replace the Makefile's own CPPFLAGS (include paths). HARDEN=0: the toolchain wrapper
+# applies Buildroot's own hardening choices (BR2_SSP_*, BR2_RELRO_*, BR2_FORTIFY_SOURCE_*,
+# BR2_PIC_PIE). No -Werror (WERROR is empty outside the project's own CI).
 CARDUPD_MAKE_OPTS = \
-	PY=/usr/bin/python3 \
+	PY=$(CARDUPD_PY) \
 	CC="$(TARGET_CC)" \
 	AR="$(TARGET_AR)" \
 	CFLAGS="$(TARGET_CFLAGS)" \
 	LDFLAGS="$(TARGET_LDFLAGS)" \
 	PKG_CONFIG="$(PKG_CONFIG_HOST_BINARY)" \
 	VERSION="$(CARDUPD_VERSION)" \
+	HARDEN=0 \
 	BUILD=build
 
 define CARDUPD_BUILD_CMDS
-	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D) $(CARDUPD_MAKE_OPTS) build/cardupd
+	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D) $(CARDUPD_MAKE_OPTS) build/cardupd build/cardupctl
 endef
 
-# The parts of board/common/rootfs that do not depend on the init system, then the
-# board's own overlay (cardupd.conf, /etc/default files).
+# The project's own install list (mk/install.mk): binaries, kiosk launcher, hook, the
+# board's cardupd.conf, pcscd hints, and the init files of the init system in use. No
+# man pages on the target.
+ifeq ($(BR2_INIT_SYSTEMD),y)
+CARDUPD_INIT = systemd
+else
+CARDUPD_INIT = sysv
+endif
+
 define CARDUPD_INSTALL_TARGET_CMDS
-	$(INSTALL) -D -m 0755 $(@D)/build/cardupd $(TARGET_DIR)/usr/sbin/cardupd
-	if [ -x $(@D)/build/cardupctl ]; then \
-		$(INSTALL) -D -m 0755 $(@D)/build/cardupctl $(TARGET_DIR)/usr/bin/cardupctl; \
-	fi
-	$(INSTALL) -D -m 0755 $(@D)/board/common/rootfs/usr/bin/cardupd-kiosk \
-		$(TARGET_DIR)/usr/bin/cardupd-kiosk
-	$(INSTALL) -D -m 0755 $(@D)/board/common/rootfs/usr/libexec/cardupd/kiosk-session-end \
-		$(TARGET_DIR)/usr/libexec/cardupd/kiosk-session-end
-	$(INSTALL) -D -m 0755 $(@D)/board/common/rootfs/usr/libexec/cardupd/own-config \
-		$(TARGET_DIR)/usr/libexec/cardupd/own-config
-	$(INSTALL) -D -m 0644 $(@D)/board/common/rootfs/etc/default/pcscd \
-		$(TARGET_DIR)/etc/default/pcscd
-	$(INSTALL) -D -m 0644 $(@D)/board/common/rootfs/etc/default/cardupd-kiosk \
-		$(TARGET_DIR)/etc/default/cardupd-kiosk
-	$(INSTALL) -D -m 0644 \
-		$(@D)/board/common/rootfs/usr/share/polkit-1/rules.d/50-cardupd-pcscd.rules \
-		$(TARGET_DIR)/usr/share/polkit-1/rules.d/50-cardupd-pcscd.rules
-	cp -R $(@D)/board/$(CARDUPD_BOARD)/rootfs/. $(TARGET_DIR)/
-	chmod 0700 $(TARGET_DIR)/etc/cardupd
-	chmod 0600 $(TARGET_DIR)/etc/cardupd/cardupd.conf
-endef
-
-define CARDUPD_INSTALL_INIT_SYSV
-	$(INSTALL) -D -m 0755 $(@D)/board/common/rootfs/etc/init.d/S45pcscd \
-		$(TARGET_DIR)/etc/init.d/S45pcscd
-	$(INSTALL) -D -m 0755 $(@D)/board/common/rootfs/etc/init.d/S50cardupd \
-		$(TARGET_DIR)/etc/init.d/S50cardupd
-endef
-
-define CARDUPD_INSTALL_INIT_SYSTEMD
-	$(INSTALL) -D -m 0644 $(@D)/board/common/rootfs/usr/lib/systemd/system/cardupd.service \
-		$(TARGET_DIR)/usr/lib/systemd/system/cardupd.service
-	$(INSTALL) -D -m 0644 $(@D)/board/common/rootfs/usr/lib/tmpfiles.d/cardupd.conf \
-		$(TARGET_DIR)/usr/lib/tmpfiles.d/cardupd.conf
+	$(TARGET_MAKE_ENV) $(MAKE) -C $(@D) $(CARDUPD_MAKE_OPTS) install-files \
+		DESTDIR=$(TARGET_DIR) PREFIX=/usr INIT=$(CARDUPD_INIT) INSTALL_MAN=0 \
+		BOARD=$(CARDUPD_BOARD)
 endef
 
 # Users come from Buildroot's mkusers (for both init systems) rather than sysusers.d, with
