@@ -119,3 +119,9 @@ pkg-test: $(BUILD)/cardupd $(BUILD)/cardupctl
 .PHONY: deb deb-test
 deb deb-test:
 	@tests/pkg/deb.sh build/deb $(DEB_ARCH)
+
+# The service as it really runs: the .deb installed with dpkg -i in an x86_64 guest with
+# systemd as PID 1 (QEMU), cardupd started by its unit, sandboxed, as user cardupd.
+.PHONY: systemd-test
+systemd-test: deb-test
+	@tests/pkg/systemd/run.sh $$(ls build/deb/cardupd_*_$$(dpkg --print-architecture).deb | tail -1)

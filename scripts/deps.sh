@@ -13,7 +13,8 @@ prometheus
 clang libclang-rt-14-dev
 chromium
 nginx-light wrk opensc
-mandoc man-db dpkg-dev debhelper lintian"
+mandoc man-db dpkg-dev debhelper lintian shellcheck
+mmdebstrap qemu-system-x86 zstd cpio"
 
 # Node.js and npm for the browser tests: Debian's, only when none is on PATH (a newer Node
 # installed otherwise is kept).
