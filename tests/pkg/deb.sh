@@ -11,7 +11,6 @@
 # usage: tests/pkg/deb.sh OUT_DIR [ARCH]      (run from the top folder)
 set -u
 out=$1; arch=${2:-}
-top=$(pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cardupd-deb.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 pass=0; fail=0

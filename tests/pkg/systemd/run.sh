@@ -74,8 +74,8 @@ cat > "$root/usr/local/libexec/systest-hook" <<'EOF'
 #!/bin/sh
 # on_prompt hook of the systemd guest test: who runs it, and whether /usr is read-only.
 ro=yes
-if touch /usr/.systest-hook 2>/dev/null; then ro=no; rm -f /usr/.systest-hook; fi
-printf 'uid=%s ro=%s\n' "$(id -u)" "$ro" > /var/lib/cardupd/hook.out
+if /usr/bin/touch /usr/.systest-hook 2>/dev/null; then ro=no; /usr/bin/rm -f /usr/.systest-hook; fi
+printf 'uid=%s ro=%s\n' "$(/usr/bin/id -u)" "$ro" > /var/lib/cardupd/hook.out
 EOF
 chmod 0755 "$root/usr/local/libexec/systest-hook"
 cat > "$root/etc/systemd/system/systest.service" <<'EOF'
@@ -88,6 +88,7 @@ Type=simple
 ExecStart=/usr/bin/python3 /root/systest.py
 StandardOutput=journal+console
 StandardError=journal+console
+Environment=PYTHONUNBUFFERED=1
 
 [Install]
 WantedBy=multi-user.target
