@@ -15,6 +15,9 @@
 # usage: tests/pkg/systemd/run.sh DEB        (run from the top folder, as root)
 set -eu
 deb=$(readlink -f "$1")
+for c in mmdebstrap qemu-system-x86_64 cpio zstd mkpasswd; do
+	command -v "$c" >/dev/null 2>&1 || { echo "systemd-test: no $c (make deps)" >&2; exit 1; }
+done
 top=$(pwd)
 out=$top/build/systest
 mkdir -p "$out"
@@ -98,7 +101,8 @@ ln -s /etc/systemd/system/systest.service \
 echo systest > "$root/etc/hostname"
 : > "$root/etc/machine-id"
 initrd=$tmp/initrd.zst
-(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | zstd -q -T2 -3 > "$initrd"
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$tmp/initrd.cpio"
+zstd -q -T2 -3 --rm "$tmp/initrd.cpio" -o "$initrd"
 t_guest=$(date +%s)
 echo "systemd-test: guest $(du -sm "$root" | cut -f1) MiB, initramfs" \
     "$(($(wc -c < "$initrd") / 1048576)) MiB, kernel ${kernel##*/}"
