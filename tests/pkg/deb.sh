@@ -75,7 +75,7 @@ mkdir -p "$tmp/ctrl" "$tmp/root"
 dpkg-deb -e "$deb" "$tmp/ctrl"
 dpkg-deb -x "$deb" "$tmp/root"
 if grep -q 'adduser --system' "$tmp/ctrl/postinst" &&
-    grep -q 'dpkg-statoverride --update --add cardupd cardupd 0700 \|"0700 /etc/cardupd"' "$tmp/ctrl/postinst" &&
+    grep -q 'dpkg-statoverride --update --add cardupd cardupd 0700 /etc/cardupd$' "$tmp/ctrl/postinst" &&
     grep -q 'deb-systemd-helper' "$tmp/ctrl/postinst" && sh -n "$tmp/ctrl/postinst" &&
     grep -qx '/etc/cardupd/cardupd.conf' "$tmp/ctrl/conffiles"; then
 	ok "postinst creates user cardupd, gives it /etc/cardupd, enables the unit; cardupd.conf is a conffile"

@@ -178,8 +178,15 @@ syslog = no
     pid = int(props.get("MainPID", "0"))
     uid = None
     if pid:
-        with open("/proc/%d/status" % pid) as f:
-            uid = int(re.search(r"^Uid:\s+(\d+)", f.read(), re.M).group(1))
+        # Type=simple returns at fork: read the uid once the process is cardupd itself
+        # (systemd changes credentials just before exec).
+        try:
+            wait(lambda: open("/proc/%d/comm" % pid).read().strip() == "cardupd", 10,
+                 "MainPID exec'd cardupd")
+            with open("/proc/%d/status" % pid) as f:
+                uid = int(re.search(r"^Uid:\s+(\d+)", f.read(), re.M).group(1))
+        except Exception as e:
+            uid = repr(e)
     result("systemctl start cardupd: active (%s), Type=%s, MainPID %d runs as uid %s (cardupd), "
            "start took %.2f s" % (props.get("SubState"), props.get("Type"), pid, uid, t_start),
            rc == 0 and props.get("ActiveState") == "active" and u is not None and
