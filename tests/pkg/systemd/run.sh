@@ -21,6 +21,7 @@ done
 top=$(pwd)
 out=$top/build/systest
 mkdir -p "$out"
+# (libinih1: the .deb needed it before core/ini; kept so that the cached base stays valid)
 PKGS="systemd-sysv,pcscd,vsmartcard-vpcd,python3,libmicrohttpd12,libjson-c5,libinih1,\
 libbearssl0,libgnutls30,libpcsclite1,libcrypt1,adduser"
 t_all=$(date +%s)
