@@ -119,7 +119,7 @@ qemu-system-x86_64 -M q35 -cpu max -smp 2 -m 2048 -display none -monitor none \
 qpid=$!
 deadline=$(( $(date +%s) + ${SYSTEMD_TEST_TIMEOUT:-900} ))
 while kill -0 "$qpid" 2>/dev/null; do
-	grep -q '^SYSTEST END' "$log" 2>/dev/null && break
+	grep -q 'SYSTEST END' "$log" 2>/dev/null && break
 	[ "$(date +%s)" -lt "$deadline" ] || { echo "systemd-test: timeout" >&2; break; }
 	sleep 1
 done
@@ -130,10 +130,12 @@ wait "$qpid" 2>/dev/null || true
 qpid=""
 t_end=$(date +%s)
 
-tr -d '\r' < "$log" | grep '^SYSTEST' | sed 's/^SYSTEST /  /'
+# The console prefixes the unit's lines ("[ time] python3[pid]: SYSTEST ...").
+tr -d '\r' < "$log" | sed -n 's/^.*SYSTEST /SYSTEST /p' > "$out/results.txt"
+sed 's/^SYSTEST /  /' "$out/results.txt"
 echo "systemd-test: base $((t_base - t_all)) s, guest assembly $((t_guest - t_base)) s," \
     "boot + test $((t_end - t_guest)) s (console: ${log#"$top"/})"
-end=$(tr -d '\r' < "$log" | grep '^SYSTEST END' | tail -1)
+end=$(grep '^SYSTEST END' "$out/results.txt" | tail -1)
 case $end in
 *" fail=0") exit 0 ;;
 *) echo "systemd-test: FAILED (see ${log#"$top"/})" >&2; exit 1 ;;
