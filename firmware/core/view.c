@@ -75,6 +75,16 @@ str_or_null(const char *s)
 	return s[0] != '\0' ? json_object_new_string(s) : NULL;
 }
 
+/* root as a string the caller frees (NULL when out of memory); drops root. */
+static char *
+to_string(json_object *root)
+{
+	char *js = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+
+	json_object_put(root);
+	return js;
+}
+
 /* A reader's pending updates, [{"type", "description"}], for both snapshots. */
 static json_object *
 updates_json(const struct agent_reader *r)
@@ -104,7 +114,6 @@ view_kiosk(const struct agent *a, const struct cfg *cfg, const char *kiosk_origi
 {
 	struct web_snapshot *s;
 	json_object *root, *ui, *readers;
-	const char *js;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
@@ -175,10 +184,8 @@ view_kiosk(const struct agent *a, const struct cfg *cfg, const char *kiosk_origi
 		json_object_array_add(readers, jr);
 	}
 	json_object_object_add(root, "readers", readers);
-	js = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
-	s->json = strdup(js);
+	s->json = to_string(root);
 	s->json_len = s->json ? strlen(s->json) : 0;
-	json_object_put(root);
 	if (s->json == NULL) {
 		free(s);
 		return NULL;
@@ -217,7 +224,6 @@ view_admin(const struct agent *a, const struct cfg *cfg, const struct metrics *m
 	json_object *root, *readers, *checks, *cms, *pre, *cnt;
 	const struct metrics_check *last = metrics_recent(m, 0);
 	char detail[64];
-	const char *js;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
@@ -294,9 +300,7 @@ view_admin(const struct agent *a, const struct cfg *cfg, const struct metrics *m
 	snprintf(detail, sizeof(detail), "unix time %lld", wall);
 	prereq(pre, "clock", "Clock plausible", wall >= CLOCK_PLAUSIBLE, detail);
 	json_object_object_add(root, "prerequisites", pre);
-	js = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
-	s->status_json = strdup(js);
-	json_object_put(root);
+	s->status_json = to_string(root);
 	s->metrics = metrics_render(m, a, pcsc_up);
 	if (s->status_json == NULL || s->metrics == NULL) {
 		admin_snapshot_free(s);
