@@ -70,7 +70,7 @@ test_both_snapshots(void **state)
 	e.result = &res;
 	agent_handle(&a, &e, acts, &changed);
 
-	assert_non_null(k = view_kiosk(&a, &cfg, "http://127.0.0.1:8080/", NULL, "AB:CD", 0, 7));
+	assert_non_null(k = view_kiosk(&a, &cfg, "http://127.0.0.1:8080/", NULL, "AB:CD", NULL, 0, 7));
 	assert_int_equal(k->n, 1);
 	assert_string_equal(k->rd[0].name, "R");
 	assert_true(k->rd[0].card_present);
@@ -80,7 +80,7 @@ test_both_snapshots(void **state)
 	assert_non_null(strstr(k->json,
 	    "\"updates\":[{\"type\":\"card_unlock\",\"description\":\"Unlock\"}]"));
 	web_snapshot_free(k);
-	assert_non_null(k = view_kiosk(&a, &cfg, "", "ABCD-EFGH-IJKL", "AB:CD", 0, 8));
+	assert_non_null(k = view_kiosk(&a, &cfg, "", "ABCD-EFGH-IJKL", "AB:CD", NULL, 0, 8));
 	assert_non_null(strstr(k->json, "\"setup_code\":\"ABCD-EFGH-IJKL\""));
 	web_snapshot_free(k);
 
