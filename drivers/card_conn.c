@@ -48,6 +48,18 @@ xmit(void *arg, const uint8_t *cmd, size_t clen, uint8_t *resp, size_t *rlen)
 	return 0;
 }
 
+/* The protocol in effect on card, from SCardStatus; fallback when it cannot tell. */
+static DWORD
+status_protocol(SCARDHANDLE card, DWORD fallback)
+{
+	DWORD proto = 0, state = 0, namelen = 0, atrlen = 0;
+
+	if (SCardStatus(card, NULL, &namelen, &state, &proto, NULL, &atrlen) !=
+	    SCARD_S_SUCCESS)
+		return fallback;
+	return proto;
+}
+
 /* see card_conn.h */
 int
 card_conn_open(struct card_conn *c, const char *reader, char *err, size_t errlen)
@@ -73,6 +85,12 @@ card_conn_open(struct card_conn *c, const char *reader, char *err, size_t errlen
 		return -1;
 	}
 	c->connected = 1;
+	/* pcsc-lite may answer SCardConnect with no protocol (0) while another client's
+	 * connection or pcscd's own power-up of a just-inserted card is still settling;
+	 * the protocol in effect is then read back with SCardStatus (as the reads did
+	 * before this file existed). Seen under load on the vpcd rig. */
+	if (proto != SCARD_PROTOCOL_T0 && proto != SCARD_PROTOCOL_T1)
+		proto = status_protocol(c->card, proto);
 	if (proto == SCARD_PROTOCOL_T0)
 		c->pci = SCARD_PCI_T0;
 	else if (proto == SCARD_PROTOCOL_T1)
