@@ -235,6 +235,11 @@ test_api_tokens(void **state)
 	assert_int_equal(auth_api_token_delete(&t2, "nope"), -1);
 	assert_int_equal(auth_api_tokens_parse("zz 1 00 x\n", &t2), -1);
 	assert_int_equal(t2.n, 0);
+	/* an id in upper case could never be deleted (ids are lower case everywhere) */
+	assert_int_equal(auth_api_tokens_parse("0CB17D91 1 973da0e380e976b30a030cacf087c639"
+	    "e73e28eaded693cca6f7b2a6c8c3a63f x\n", &t2), -1);
+	assert_int_equal(auth_api_tokens_parse("0cb17d91 1 973da0e380e976b30a030cacf087c639"
+	    "e73e28eaded693cca6f7b2a6c8c3a63f x\n", &t2), 0);
 	assert_int_equal(auth_api_tokens_parse("", &t2), 0);
 	assert_int_equal(auth_api_tokens_format(&t, text, 10), -1);
 }

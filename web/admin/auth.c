@@ -565,8 +565,9 @@ auth_api_tokens_parse(const char *text, struct auth_api_tokens *t)
 		if (!name_ok(name))
 			goto bad;
 		e = &t->t[t->n];
+		/* ids are made, written and looked up in lower case only */
 		for (size_t i = 0; i < 8; i++)
-			if (hex_value((unsigned char)id[i]) < 0)
+			if (hex_value((unsigned char)id[i]) < 0 || (id[i] >= 'A' && id[i] <= 'F'))
 				goto bad;
 		if (hex_decode(hex, 64, e->hash, sizeof(e->hash)) != 32)
 			goto bad;
