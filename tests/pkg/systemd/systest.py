@@ -162,7 +162,7 @@ on_prompt = /usr/local/libexec/systest-hook
 
 [log]
 level = info
-syslog = no
+syslog = yes
 """ % (cms.url, cms.origin, env["password_hash"])
     with open("/etc/cardupd/cardupd.conf", "w") as f:
         f.write(conf)
@@ -249,7 +249,17 @@ syslog = no
         result("admin save persists", False,
                "%s; %s" % (e, run("journalctl", "-u", "cardupd", "--no-pager")[1][-1500:]))
 
+    # Logging under systemd: one copy of each message in the journal (even with
+    # syslog = yes), without cardupd's own time prefix, at syslog priorities.
     _, j = run("journalctl", "-u", "cardupd", "--no-pager", "-o", "cat")
+    starts = [l for l in j.splitlines() if "kiosk page on" in l]
+    stamped = [l for l in j.splitlines() if re.match(r"^\d\d:\d\d:\d\d", l)]
+    _, pj = run("journalctl", "-u", "cardupd", "--no-pager", "-o", "json")
+    prios = sorted({json.loads(l).get("PRIORITY") for l in pj.splitlines()
+                    if l.startswith("{") and json.loads(l).get("_COMM") == "cardupd"})
+    result("journal: one copy per message with syslog = yes (%d start lines for 2 starts), no "
+           "time prefix, priorities %s" % (len(starts), ",".join(p or "?" for p in prios)),
+           len(starts) == 2 and not stamped and len(prios) >= 1, (starts, stamped[:3]))
     say("SYSTEST FIGURE journal lines of cardupd: %d" % len(j.splitlines()))
     cms.stop()
     say("SYSTEST END pass=%d fail=%d" % (RESULTS.count(True), RESULTS.count(False)))
