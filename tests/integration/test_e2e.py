@@ -212,3 +212,44 @@ def test_check_config_and_bad_config(make_daemon, tmp_path):
     assert "rejected, keeping the running configuration" in d.log()
     assert d.alive() and d.state() is not None
     assert d.stop() == 0
+
+
+def test_state_keeps_connection_alive_and_follows_state(daemon, pcscd, cms, cards):
+    """GET /api/v1/state keeps the connection open (it was answered with Connection:
+    close, one TCP handshake per poll) and the pre-rendered answer follows every newly
+    published state on that same connection, with every security header."""
+    import http.client
+    cms.script(GUID, cms.nothing_pending("keepalive"))
+    r0 = reader0(pcscd)
+    c = http.client.HTTPConnection("127.0.0.1", daemon.port, timeout=5)
+    try:
+        c.request("GET", "/api/v1/state")
+        r = c.getresponse()
+        first = json.loads(r.read())
+        assert r.status == 200
+        assert r.getheader("Connection", "").lower() != "close"
+        assert not r.will_close
+        sock = c.sock
+        assert [x["phase"] for x in first["readers"] if x["name"] == r0] == ["idle"]
+        cards().insert(pcscd.port)
+        daemon.wait_phase(r0, "up_to_date")
+        c.request("GET", "/api/v1/state")
+        r = c.getresponse()
+        st = json.loads(r.read())
+        assert c.sock is sock            # the same connection answered again
+        assert r.status == 200
+        assert [x["phase"] for x in st["readers"] if x["name"] == r0] == ["up_to_date"]
+        for h in ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options",
+                  "Referrer-Policy", "Cross-Origin-Opener-Policy",
+                  "Cross-Origin-Resource-Policy"):
+            assert r.getheader(h), h
+        assert r.getheader("Cache-Control") == "no-store"
+        assert r.getheader("Content-Type") == "application/json"
+        c.request("HEAD", "/api/v1/state")
+        r = c.getresponse()
+        assert r.status == 200 and r.read() == b""
+        # the Host check still holds on a kept-alive connection
+        c.request("GET", "/api/v1/state", headers={"Host": "evil.example"})
+        assert c.getresponse().status == 421
+    finally:
+        c.close()

@@ -45,6 +45,7 @@ struct web_server {
 	struct MHD_Daemon	*d;
 	pthread_mutex_t		 mu;
 	struct web_snapshot	*snap;
+	struct MHD_Response	*state_resp;	/* GET /api/v1/state of snap, shared; or NULL */
 	struct sse_client	*clients;
 	int			 n_clients;
 	int			 stopping;
@@ -100,6 +101,26 @@ host_is_loopback(struct MHD_Connection *conn)
 	return 0;
 }
 
+/* The answer to GET /api/v1/state for snap, built once per published state: MHD
+ * responses are reference-counted and may be queued on any number of connections. */
+static struct MHD_Response *
+state_response(const struct web_snapshot *snap)
+{
+	struct MHD_Response *r;
+
+	/* MUST_COPY: a connection may still be sending this response after the next
+	 * publish freed snap. MHD does not write through the pointer: the cast only
+	 * drops const. */
+	r = MHD_create_response_from_buffer(snap->json_len, (void *)(uintptr_t)snap->json,
+	    MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return NULL;
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	web_mhd_headers(r, &kiosk_site);
+	return r;
+}
+
 static enum MHD_Result
 serve_state(struct web_server *ws, struct MHD_Connection *conn)
 {
@@ -110,8 +131,11 @@ serve_state(struct web_server *ws, struct MHD_Connection *conn)
 		pthread_mutex_unlock(&ws->mu);
 		return web_send_error(conn, &kiosk_site, MHD_HTTP_SERVICE_UNAVAILABLE, "starting");
 	}
-	ret = web_send_buf(conn, &kiosk_site, MHD_HTTP_OK, "application/json",
-	    ws->snap->json, ws->snap->json_len, NULL);
+	if (ws->state_resp != NULL)
+		ret = MHD_queue_response(conn, MHD_HTTP_OK, ws->state_resp);
+	else	/* out of memory when it was published: copy, as before */
+		ret = web_send_buf(conn, &kiosk_site, MHD_HTTP_OK, "application/json",
+		    ws->snap->json, ws->snap->json_len, NULL);
 	pthread_mutex_unlock(&ws->mu);
 	return ret;
 }
@@ -234,16 +258,21 @@ void
 web_publish(struct web_server *ws, struct web_snapshot *snap)
 {
 	struct web_snapshot *old;
+	struct MHD_Response *old_resp, *resp = snap != NULL ? state_response(snap) : NULL;
 
 	pthread_mutex_lock(&ws->mu);
 	old = ws->snap;
+	old_resp = ws->state_resp;
 	ws->snap = snap;
+	ws->state_resp = resp;
 	for (struct sse_client *c = ws->clients; c != NULL; c = c->next)
 		if (c->suspended) {
 			c->suspended = 0;
 			MHD_resume_connection(c->conn);
 		}
 	pthread_mutex_unlock(&ws->mu);
+	if (old_resp != NULL)
+		MHD_destroy_response(old_resp);	/* drops our reference only */
 	web_snapshot_free(old);
 }
 
@@ -396,7 +425,10 @@ handler(void *cls, struct MHD_Connection *conn, const char *url, const char *met
 			*con_cls = up;
 			return MHD_YES;
 		}
+		/* Answer on the next call, not this one: a response queued while MHD is
+		 * still at the headers makes it close the connection (no keep-alive). */
 		*con_cls = &marker_get;
+		return MHD_YES;
 	}
 	if (is_post) {
 		up = *con_cls;
@@ -502,6 +534,8 @@ web_stop(struct web_server *ws)
 		}
 	pthread_mutex_unlock(&ws->mu);
 	MHD_stop_daemon(ws->d);
+	if (ws->state_resp != NULL)
+		MHD_destroy_response(ws->state_resp);
 	web_snapshot_free(ws->snap);
 	pthread_mutex_destroy(&ws->mu);
 	free(ws);
