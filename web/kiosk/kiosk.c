@@ -53,6 +53,8 @@ struct web_server {
 	void			*arg;
 };
 
+#define KIOSK_THREAD_STACK	(256 * 1024)	/* the MHD polling thread's */
+
 static const struct web_site kiosk_site = { CSP, web_assets, "web", 0 };
 
 static int marker_get;	/* *con_cls for requests without a body */
@@ -508,6 +510,9 @@ web_start(const char *listen, web_cmd_cb cb, void *arg, char *err, size_t errlen
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONFIG_KIOSK_MAX_CONNECTIONS,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+	    /* ~60 KiB touched under load (smaps), room for a sanitizer build; the
+	     * default is RLIMIT_STACK's 8 MiB of address space */
+	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)KIOSK_THREAD_STACK,
 	    MHD_OPTION_END);
 	if (ws->d == NULL) {
 		snprintf(err, errlen, "cannot listen on %s (in use, or not a local address?)",
