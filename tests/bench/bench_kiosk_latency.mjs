@@ -13,7 +13,9 @@
 //             the card and powers it up / reads its ATR): pcscd's own detection time
 //   cms       the test CMS has read cardupd's check request (card read, TLS, request)
 //   prompt    the page set data-phase=prompt (SSE event applied) ...
-//   visible   ... and two animation frames later (painted)
+//   painted   ... the first frame after it was produced: a task posted from the first
+//             animation-frame callback runs once that frame's paint is done
+//   visible   ... and two animation frames later (an upper bound: one frame late)
 import { Rig } from '../browser/lib/rig.mjs';
 import { launch } from '../browser/lib/browser.mjs';
 
@@ -38,9 +40,14 @@ async function main() {
         const phase = document.body && document.body.dataset.phase;
         const last = window.__marks[window.__marks.length - 1];
         if (!phase || (last && last.phase === phase)) return;
-        const mark = { phase, t: now(), painted: null };
+        const mark = { phase, t: now(), frame: null, painted: null };
         window.__marks.push(mark);
-        requestAnimationFrame(() => requestAnimationFrame(() => { mark.painted = now(); }));
+        const ch = new MessageChannel();
+        ch.port1.onmessage = () => { mark.frame = now(); };
+        requestAnimationFrame(() => {
+          ch.port2.postMessage(0);
+          requestAnimationFrame(() => { mark.painted = now(); });
+        });
       }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-phase'] });
     });
     await page.goto(rig.info.kiosk_url);
@@ -62,6 +69,7 @@ async function main() {
         detect: first[0] - tIns,
         cms: reqs.requests.length ? reqs.requests[0].t_ms - tIns : NaN,
         prompt: mark.t - tIns,
+        frame: mark.frame - tIns,
         visible: mark.painted - tIns,
       };
       if (i > 0) rows.push(row);
@@ -77,7 +85,9 @@ async function main() {
     line('pcscd detects the card (vpcd poll)', rows.map((r) => r.detect));
     line('CMS has the check request', rows.map((r) => r.cms));
     line('page shows phase=prompt', rows.map((r) => r.prompt));
-    line('prompt painted (visible)', rows.map((r) => r.visible));
+    line('prompt painted (next frame done)', rows.map((r) => r.frame));
+    line('  state on the page -> painted', rows.map((r) => r.frame - r.prompt));
+    line('prompt visible (2 frames later)', rows.map((r) => r.visible));
     line('  of which after pcscd detection', rows.map((r) => r.visible - r.detect));
     line('  of which after the CMS request', rows.map((r) => r.visible - r.cms));
     console.log(`runs: ${rows.map((r) => `${r.visible.toFixed(0)}`).join(' ')} ms visible`);
