@@ -50,55 +50,25 @@ trust_free(struct trust_anchors *ta)
 
 /* see trust.h */
 int
-trust_pem_read(const char *path, struct trust_pem_obj **objs, size_t *n, char *err,
+trust_pem_read(const char *path, struct pem_obj **objs, size_t *n, char *err,
     size_t errlen)
 {
 	struct file_buf fb;
-	struct pem_obj *po;
-	size_t pn, i;
+	int r;
 
 	*objs = NULL;
 	*n = 0;
 	if (file_read(path, PEM_INPUT_MAX, FILE_SECRET | FILE_NONEMPTY, &fb, err,
 	    errlen) == -1)
 		return -1;
-	if (pem_decode(path, (const unsigned char *)fb.p, fb.len, &po, &pn, err,
-	    errlen) == -1) {
-		file_free(&fb);
-		return -1;
-	}
+	r = pem_decode(path, (const unsigned char *)fb.p, fb.len, objs, n, err, errlen);
 	file_free(&fb);
-	if (pn == 0)
-		return 0;
-	if ((*objs = calloc(pn, sizeof **objs)) == NULL) {
-		pem_free(po, pn);
-		pem_seterr(err, errlen, "%s: out of memory", path);
-		return -1;
+	if (r == -1) {			/* pem_decode allocated nothing */
+		*objs = NULL;
+		*n = 0;
+	} else if (*n == 0) {		/* no PEM at all: an empty list, as documented */
+		pem_free(*objs, 0);
+		*objs = NULL;
 	}
-	for (i = 0; i < pn; i++) {
-		memcpy((*objs)[i].name, po[i].name, sizeof (*objs)[i].name);
-		(*objs)[i].data = po[i].data;	/* ownership moves */
-		(*objs)[i].len = po[i].len;
-		po[i].data = NULL;
-	}
-	free(po);
-	*n = pn;
-	return 0;
-}
-
-/* see trust.h */
-void
-trust_pem_free(struct trust_pem_obj *objs, size_t n)
-{
-	size_t i;
-
-	if (objs == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		if (objs[i].data != NULL) {
-			explicit_bzero(objs[i].data, objs[i].len);
-			free(objs[i].data);
-		}
-	}
-	free(objs);
+	return r;
 }

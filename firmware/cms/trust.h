@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <bearssl.h>
 
+#include "core/pem.h"
+
 struct trust_anchors {
 	br_x509_trust_anchor	*ta;	/* owned; freed by trust_free */
 	size_t			 n;
@@ -24,21 +26,11 @@ int trust_load(const char *path, struct trust_anchors *out, char *err, size_t er
 /* Frees the anchors and zeroes *ta. Safe on an empty or zeroed struct. */
 void trust_free(struct trust_anchors *ta);
 
-/* One object of a PEM file: its label ("CERTIFICATE", "EC PRIVATE KEY"...) and the
- * decoded bytes (owned). */
-struct trust_pem_obj {
-	char		 name[128];	/* as long as BearSSL's PEM label buffer */
-	unsigned char	*data;
-	size_t		 len;
-};
-
-/* Reads every PEM object of `path` into a new array (*objs, *n; *n may be 0 when the
- * file holds no PEM at all). Returns 0, or -1 with a message naming the file in err.
- * The caller frees with trust_pem_free. Files over 1 MiB are refused. */
-int trust_pem_read(const char *path, struct trust_pem_obj **objs, size_t *n,
+/* Reads every PEM object of `path` (pem_decode of core/pem.h) into a new array (*objs,
+ * *n; *n may be 0 and *objs NULL when the file holds no PEM at all). Returns 0, or -1
+ * with a message naming the file in err. The caller frees with pem_free. Files over
+ * 1 MiB are refused. */
+int trust_pem_read(const char *path, struct pem_obj **objs, size_t *n,
     char *err, size_t errlen);
-
-/* Wipes (they may be keys) and frees objects from trust_pem_read. NULL is accepted. */
-void trust_pem_free(struct trust_pem_obj *objs, size_t n);
 
 #endif

@@ -75,7 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 static void
 run(const uint8_t *data, size_t size)
 {
-	struct trust_pem_obj *objs = NULL;
+	struct pem_obj *objs = NULL;
 	struct trust_anchors ta;
 	json_object *arr;
 	size_t n = 99;
@@ -98,7 +98,7 @@ run(const uint8_t *data, size_t size)
 				sum ^= objs[i].data[j];
 			*(volatile unsigned char *)&sum;
 		}
-		trust_pem_free(objs, n);
+		pem_free(objs, n);
 	} else {
 		if (objs != NULL || n != 0)
 			abort();

@@ -82,6 +82,20 @@ conf_dir_of(const char *cfg_path, char *out, size_t cap)
 	return 0;
 }
 
+/* Frees what admin_start made, once the listener and the watchdog are stopped (or were
+ * never started): the audit log, the TLS credentials, the locks, the struct. */
+static void
+release(struct admin_server *as)
+{
+	audit_close(as->audit);
+	admin_tls_free(&as->tls);
+	pthread_mutex_destroy(&as->mu);
+	pthread_mutex_destroy(&as->io_mu);
+	pthread_mutex_destroy(&as->wd_mu);
+	pthread_cond_destroy(&as->wd_cv);
+	free(as);
+}
+
 /* see admin.h */
 struct admin_server *
 admin_start(const struct cfg *cfg, const char *cfg_path, admin_cmd_cb cb, void *arg,
@@ -186,13 +200,7 @@ admin_start(const struct cfg *cfg, const char *cfg_path, admin_cmd_cb cb, void *
 		    admin_setup_code());
 	return as;
 fail:
-	audit_close(as->audit);
-	admin_tls_free(&as->tls);
-	pthread_mutex_destroy(&as->mu);
-	pthread_mutex_destroy(&as->io_mu);
-	pthread_mutex_destroy(&as->wd_mu);
-	pthread_cond_destroy(&as->wd_cv);
-	free(as);
+	release(as);
 	return NULL;
 }
 
@@ -271,11 +279,5 @@ admin_stop(struct admin_server *as)
 	auth_sessions_clear(&as->sessions);
 	explicit_bzero(as->password_hash, sizeof(as->password_hash));
 	admin_snapshot_free(as->snap);
-	audit_close(as->audit);
-	admin_tls_free(&as->tls);
-	pthread_mutex_destroy(&as->mu);
-	pthread_mutex_destroy(&as->io_mu);
-	pthread_mutex_destroy(&as->wd_mu);
-	pthread_cond_destroy(&as->wd_cv);
-	free(as);
+	release(as);
 }
