@@ -53,7 +53,8 @@ file_read(const char *path, size_t max, unsigned flags, struct file_buf *out,
 	memset(out, 0, sizeof(*out));
 	out->flags = flags;
 	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer. */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY |
+	    ((flags & FILE_FOLLOW) ? 0 : O_NOFOLLOW));
 	if (fd == -1) {
 		if (errno == ELOOP)
 			seterr(err, errlen, "%s: is a symbolic link (refused)", path);

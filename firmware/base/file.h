@@ -12,6 +12,9 @@
 #define FILE_TEXT	0x1	/* refuse NUL bytes ("contains NUL bytes") */
 #define FILE_SECRET	0x2	/* file_free() wipes the bytes; failed reads wipe too */
 #define FILE_NONEMPTY	0x4	/* refuse an empty file ("empty file") */
+#define FILE_FOLLOW	0x8	/* follow a final symbolic link (only for a path the
+				   integrator gave, e.g. cardupd -c FILE: read-only-root
+				   images link their configuration elsewhere) */
 
 /* What file_read() returns. p is malloc'd with one NUL byte after the len bytes, so a
  * FILE_TEXT read is a C string. Release with file_free(). */
@@ -24,7 +27,8 @@ struct file_buf {
 /* Reads the whole file at path, of at most max bytes, into *out (zeroed first).
  * The file is opened O_RDONLY|O_NONBLOCK|O_NOFOLLOW|O_CLOEXEC and fstat()ed before any
  * read: anything but a regular file ("%s: not a regular file": FIFOs, devices,
- * directories, sockets) and a final symbolic link are refused without blocking. The size
+ * directories, sockets) and a final symbolic link (unless FILE_FOLLOW) are refused
+ * without blocking. The size
  * is checked against max before and while reading (a file that grows is refused too).
  * Returns 0, or -1 with a message naming path in err (errlen > 0) and *out empty. */
 int file_read(const char *path, size_t max, unsigned flags, struct file_buf *out,

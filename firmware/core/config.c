@@ -443,7 +443,10 @@ cfg_load(const char *path, struct cfg *c, char *err, size_t errlen)
 	struct file_buf b;
 	int rc;
 
-	if (file_read(path, CFG_FILE_MAX, FILE_TEXT | FILE_SECRET, &b, err, errlen) == -1) {
+	/* The configuration's own path comes from the command line (root's choice), so a
+	 * link to it is followed; files named inside it are not. */
+	if (file_read(path, CFG_FILE_MAX, FILE_TEXT | FILE_SECRET | FILE_FOLLOW, &b, err,
+	    errlen) == -1) {
 		size_t n = strlen(err);
 
 		if (n + 1 < errlen)	/* every message of this module ends in a newline */

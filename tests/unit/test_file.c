@@ -105,6 +105,14 @@ test_refuses_links_dirs_devices(void **state)
 	assert_int_equal(symlink(target, at("link")), 0);
 	assert_int_equal(file_read(at("link"), 100, 0, &b, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "symbolic link"));
+	/* FILE_FOLLOW (the configuration's own path): the link is followed, and a link to
+	 * something that is not a regular file is still refused. */
+	assert_int_equal(file_read(at("link"), 100, FILE_FOLLOW, &b, err, sizeof(err)), 0);
+	assert_int_equal(b.len, 1);
+	file_free(&b);
+	assert_int_equal(symlink("/dev/zero", at("devlink")), 0);
+	assert_int_equal(file_read(at("devlink"), 100, FILE_FOLLOW, &b, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a regular file"));
 	assert_int_equal(file_read(dir, 100, 0, &b, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "not a regular file"));
 	assert_int_equal(file_read("/dev/zero", 100, 0, &b, err, sizeof(err)), -1);
