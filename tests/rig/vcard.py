@@ -3,7 +3,9 @@
 
 Owns: the card side of the vpcd wire protocol and the card personalities used by the
 tests ("piv", "nopiv", "atr_only", "garbage"), including the T=0 (61xx / GET RESPONSE)
-and wrong-Le (6Cxx) behaviours of SPEC.md §1.  Standard library only.
+and wrong-Le (6Cxx) behaviours of SPEC.md §1.  The same Card objects serve QEMU's USB
+CCID reader through tests/rig/vscard.py (Card.reset / Card.transmit).  Standard library
+only.
 
 vpcd wire protocol (the card is the TCP *client*): every message both ways is a 2-byte
 big-endian length + payload.  From vpcd a 1-byte payload is a control code (0x00 power
@@ -329,14 +331,10 @@ class Card:
                 if len(msg) == 1:
                     reply = self._control(msg[0])
                 else:
-                    with self._cond:
-                        self.apdus.append(bytes(msg))
-                        count = len(self.apdus)
-                        self._cond.notify_all()
-                    if self.hang_after is not None and count > self.hang_after:
+                    reply = self.transmit(bytes(msg))
+                    if reply is None:
                         hung = True
                         continue
-                    reply = self.respond(bytes(msg))
                 if reply is not None:
                     s.sendall(struct.pack(">H", len(reply)) + reply)
         except OSError:
@@ -355,12 +353,28 @@ class Card:
         if code == 0x04:
             return self.atr
         if code in (0x00, 0x01, 0x02):
-            self.selected = None
-            self._pending = b""
-            self._chain = b""
+            self.reset()
         return None
 
-    # ---- APDU processing ----
+    # ---- APDU processing (any reader transport: vpcd here, QEMU's VSCard in vscard.py) ----
+
+    def reset(self):
+        """Power-up or warm reset: no application selected, no response waiting for a
+        GET RESPONSE, no command chain."""
+        self.selected = None
+        self._pending = b""
+        self._chain = b""
+
+    def transmit(self, apdu):
+        """One command APDU from the reader: recorded (apdus, wait_apdus), then answered.
+        None once the card has stopped answering (more than hang_after APDUs)."""
+        with self._cond:
+            self.apdus.append(bytes(apdu))
+            count = len(self.apdus)
+            self._cond.notify_all()
+        if self.hang_after is not None and count > self.hang_after:
+            return None
+        return self.respond(bytes(apdu))
 
     def respond(self, apdu):
         """Compute the response APDU for one command APDU (no wire I/O)."""
