@@ -406,6 +406,7 @@ def main():
     for d in ("dev", "proc", "sys", "run", "tmp", "root", "etc", "var/log", "var/lib",
               "usr/bin", "usr/sbin", "usr/lib", "usr/lib64" if a.arch == "arm64" else "usr/lib"):
         t.mkdir(d)
+    t.symlink("var/run", "../run")
     t.e["tmp"].mode = 0o1777
     t.e["root"].mode = 0o700
     # The kernel needs a console before /dev is mounted.

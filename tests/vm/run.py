@@ -206,7 +206,7 @@ class VmTest:
         self.figure(gname, "  (guest uptime at agent start)", float(g.hellos[-1][1]), None)
         # The image's owners and modes, the service user, its init scripts.
         out = g.out("stat -c '%n %u:%g %a' /etc/cardupd /etc/cardupd/cardupd.conf; "
-                    "pid=$(cat /run/cardupd.pid); "
+                    "pid=$(pidof cardupd); "
                     "echo uid $(awk '/^Uid:/ {print $2}' /proc/$pid/status); "
                     "echo exe $(readlink /proc/$pid/exe); "
                     "echo pcscd $(pidof pcscd)")
@@ -436,7 +436,7 @@ class VmTest:
         card = self.none_card()
         t_in = g.bridge.insert(card)
         g.wait_state(self.phase("up_to_date"), since=t_in, timeout=60)
-        pid = g.out("cat /run/cardupd.pid").strip()
+        pid = g.out("pidof cardupd").strip()
         n = len(cms.requests)
         t_kill = time.monotonic()
         g.out("kill -9 $(pidof pcscd)")
@@ -448,7 +448,7 @@ class VmTest:
                                  timeout=60, what="cardupd noticing pcscd gone")
         t_back, st = g.wait_state(self.phase("up_to_date", "present"), since=t_down,
                                   timeout=60, what="cardupd back on the new pcscd")
-        assert g.out("cat /run/cardupd.pid").strip() == pid, "cardupd restarted"
+        assert g.out("pidof cardupd").strip() == pid, "cardupd restarted"
         assert g.out("kill -0 %s && echo alive" % pid).strip() == "alive"
         reqs = self.requests_since(n)
         assert reqs and reqs[-1]["json"]["reader"] == self.reader_name, \
@@ -466,7 +466,7 @@ class VmTest:
         card = self.none_card()
         t_in = g.bridge.insert(card)
         g.wait_state(self.phase("up_to_date"), since=t_in, timeout=60)
-        old = g.out("cat /run/cardupd.pid").strip()
+        old = g.out("pidof cardupd").strip()
         n = len(cms.requests)
         t_kill = time.monotonic()
         g.out("kill -9 %s" % old)
@@ -474,7 +474,7 @@ class VmTest:
         assert "OK" in out, out
         t_up, _ = g.wait_state(self.phase("up_to_date"), since=t_kill, timeout=90,
                                what="the restarted daemon's start-up check")
-        new = g.out("cat /run/cardupd.pid").strip()
+        new = g.out("pidof cardupd").strip()
         assert new != old
         assert g.out("awk '/^Uid:/ {print $2}' /proc/%s/status" % new).strip() == str(self.uid)
         reqs = self.requests_since(n)
