@@ -65,7 +65,13 @@ test('insertion shows the prompt (busy screen first)', async ({ rig, page, shot 
     desc: li.querySelector('.update-desc').textContent })));
   assert.deepEqual(items.map((i) => i.title), ['Renew your certificates', 'Unlock your card']);
   assert.match(items[0].desc, /^Your PIV authentication certificate/);
-  assert.match(await page.textContent('#countdown'), /^Closes in (1:00|0:5\d)$/);
+  // The countdown starts at the prompt's 60 s and is already running: how far it got
+  // depends on the machine's load, so only its form and its range are checked here (the
+  // timeout test checks that it runs out).
+  const cd = (await page.textContent('#countdown')).match(/^Closes in (\d):(\d\d)$/);
+  assert.ok(cd, 'countdown text');
+  const left = Number(cd[1]) * 60 + Number(cd[2]);
+  assert.ok(left > 0 && left <= 60, `countdown ${left} s`);
   assert.equal(await page.textContent('#btn-proceed'), 'Proceed');
   assert.equal(await page.textContent('#btn-close'), 'Close');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'btn-proceed');
