@@ -9,9 +9,12 @@
 #include "core/config_keys.h"
 
 /* Without the admin listener (Kconfig ADMIN off) its options are not in autoconf.h; the
- * [admin] keys are still parsed (main.c warns about a set admin.listen). */
-#ifndef CONFIG_ADMIN
+ * [admin] keys are still parsed (the loop warns about a set admin.listen), with these
+ * defaults. */
+#ifndef CONFIG_ADMIN_LISTEN_DEFAULT
 #define CONFIG_ADMIN_LISTEN_DEFAULT	""
+#endif
+#ifndef CONFIG_ADMIN_STATE_DIR_DEFAULT
 #define CONFIG_ADMIN_STATE_DIR_DEFAULT	"/var/lib/cardupd"
 #endif
 
