@@ -21,8 +21,7 @@ done
 top=$(pwd)
 out=$top/build/systest
 mkdir -p "$out"
-# (libinih1: the .deb needed it before core/ini; kept so that the cached base stays valid)
-PKGS="systemd-sysv,pcscd,vsmartcard-vpcd,python3,libmicrohttpd12,libjson-c5,libinih1,\
+PKGS="systemd-sysv,pcscd,vsmartcard-vpcd,python3,libmicrohttpd12,libjson-c5,\
 libbearssl0,libgnutls30,libpcsclite1,libcrypt1,adduser"
 t_all=$(date +%s)
 
@@ -32,11 +31,11 @@ rootfs=$out/rootfs-$key.tar
 if [ ! -s "$rootfs" ]; then
 	echo "systemd-test: mmdebstrap bookworm ($PKGS) -> ${rootfs#"$top"/}"
 	rm -f "$out"/rootfs-*.tar
-	mmdebstrap --variant=apt --mode=root --include="$PKGS" \
+	mmdebstrap --variant=apt --mode=root --format=tar --include="$PKGS" \
 	    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
 	    --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
 	    bookworm "$rootfs.tmp" > "$out/mmdebstrap.log" 2>&1 ||
-	    { tail -20 "$out/mmdebstrap.log" >&2; rm -f "$rootfs.tmp"; exit 1; }
+	    { tail -20 "$out/mmdebstrap.log" >&2; rm -rf "$rootfs.tmp"; exit 1; }
 	mv "$rootfs.tmp" "$rootfs"
 fi
 kernel=$(ls "$out"/vmlinuz-* 2>/dev/null | head -1)
