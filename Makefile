@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # cardupd — top-level build. Kconfig (.config) decides what is built; the generated
 # $(BUILD)/autoconf.h is the only way code sees an option.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # board/board.mk — boards, cross builds, the image and size figures (issue 7). Included at
 # the end of the top Makefile. Every cross build has its own Kconfig file and build folder
 # (build/<arch>/.config, build/<arch>/...), so it never touches the host's .config or build/.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # board/toolchain.mk — lets `make <board>_defconfig && make` cross-build. Meant to be
 # included by the top Makefile *before* it sets CC and BUILD (see docs/boards.md). When
 # the .config in use sets CONFIG_CROSS_ARCH (arm64|armhf) and the caller chose no compiler,

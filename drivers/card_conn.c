@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* card_conn.c — see card_conn.h. The identity read and the remote agent's APDUs go
  * through the same raw transmit, so both get the same short-reply and protocol rules. */
 #include <stdio.h>

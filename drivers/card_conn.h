@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* card_conn.h — one connection to the card in one reader, through pcsc-lite: its own
  * context, connect (shared, T=0 or T=1), transactions, the ATR and the SPEC §1
  * identity, and APDU exchange with GET RESPONSE (61xx) and Le correction (6Cxx). The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* card_session.c — see card_session.h. The connection, the identity read and the APDU
  * exchange are card_conn.c's (the same code as the watcher's card reads), on a
  * connection of the session's own. */

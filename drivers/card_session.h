@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* card_session.h — exclusive use of the card in one reader on behalf of a remote agent
  * (SPEC §7): connect, make sure it is the card the user pressed Proceed with, then run
  * APDU lists each inside one PC/SC transaction (card_conn.h underneath). One caller

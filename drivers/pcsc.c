@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pcsc.c — the reader watcher: one thread blocked in SCardGetStatusChange over all
  * watched readers (plus "\\?PnP?\Notification"), surviving pcscd restarts; each card
  * read runs on its own short-lived thread so that a stuck card blocks only its reader.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pcsc.h — the reader watcher: one thread blocked in SCardGetStatusChange over all
  * readers; on insertion it reads the card's identity (through card_conn.h) and reports
  * through a callback. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* evq.c — see evq.h. Under one mutex: a table of per-reader pending states (what the
  * loop has not been told yet about each reader, as flags in delivery order), pcscd's
  * up/down flags, a slot per agent reader for check results and session reports, a ring

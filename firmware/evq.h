@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* evq.h — the mailbox through which the pcsc watcher, the CMS worker, the SERAM session
  * threads and the web handlers hand events to the main loop (DESIGN.md, "one owner of
  * state"): one event type for all of them, an eventfd to wake the loop.

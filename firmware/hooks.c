@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* hooks.c — see hooks.h. posix_spawn keeps the daemon's memory out of the child's
  * way (no fork of a multi-threaded process followed by arbitrary work). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* hooks.h — the configured [hooks] commands: run with /bin/sh -c, details in the
  * environment (never card identifiers), not waited for (SIGCHLD is set to reap). */
 #ifndef CARDUPD_HOOKS_H

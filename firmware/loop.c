@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* loop.c — the owner of state. Every other thread only posts events (evq.h, one event
  * type); this loop takes them one at a time, applies each to the agent, carries out the
  * agent's actions (each carries its payload: the loop never reads the agent's readers),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* loop.h — the owner of state (DESIGN.md, "one owner of state"): the agent, the running
  * configuration, the published snapshots and every handle of the edges (reader watcher,
  * CMS worker, card update sessions, kiosk and admin listeners). main.c starts it, runs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* main.c — the daemon's command line, start and stop: reads the configuration, sets up
  * logging and signals, starts the loop (loop.c, the owner of state), tells systemd it
  * is ready, runs it until SIGTERM, stops it. Exit codes (SPEC §4): 0 ok, 1 runtime

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # mk/admin.mk — build details of the remote administration's tests.
 #
 # test_auth checks that request bodies' passwords are wiped before json-c frees them:

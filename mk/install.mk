@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # mk/install.mk — make install: the one install list, used by packagers, scripts/image.sh,
 # the Buildroot package and debian/rules. Included from the top Makefile.
 #

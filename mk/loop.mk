@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # mk/loop.mk — the unit tests that need a build of their own: test_log again under
 # ThreadSanitizer (log_init on SIGHUP while other threads log; any data race fails it).
 # Native builds without SANITIZE only (TSan excludes ASan; cross toolchains lack it).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # cardupd.conf(5), generated from the one configuration key table (issue 12, 15):
 #   make man-conf        regenerate docs/man/cardupd.conf.5 (commit it)
 #   make check-man-conf  fail when the committed page differs from the table, or when

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # make bench: runs every benchmark in tests/bench/ (bench_*.py with Debian's python,
 # bench_*.mjs with node). They print figures; none of them passes or fails on time.
 set -u

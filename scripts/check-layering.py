@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """make check-layering: the rooms' include rules (docs/architecture.md, "Floors").
 
 Every project include names its room ("core/agent.h"); a room may include only the rooms

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Runs foreign test binaries under qemu-user (no binfmt_misc here), like run-unit.sh does
 # for native ones. The target's root comes from QEMU_LD_PREFIX (the sysroot).
 # usage: cross-run.sh QEMU BIN...     exit status: number of failed binaries

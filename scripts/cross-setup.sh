@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Cross toolchain and sysroot for one Debian architecture (arm64 or armhf). Idempotent.
 # Host tools (cross gcc, qemu-user) come from apt, installed only when missing. The sysroot
 # is Debian's own packages for ARCH, resolved and downloaded by a *private* apt instance

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # A fully static cardupd for ARCH (arm64, armhf): Debian ships libjson-c.a, libbearssl.a,
 # and libc.a, but no libpcsclite.a, and its libmicrohttpd.a needs GnuTLS (whose
 # p11-kit has no .a). So the pcsc-lite client library and libmicrohttpd without HTTPS are

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Installs what building, running and testing cardupd need. Idempotent: packages that are
 # already installed are not fetched again, and apt-get update runs only when an install
 # is needed. Called by `make deps`, `make test` and `make demo`.

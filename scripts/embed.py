@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Embeds the kiosk page's files into a C table (build/assets.c) at build time.
 
 usage: embed.py OUT.c TABLE FILE...   Each file is served at /<basename> (index.html

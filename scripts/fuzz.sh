@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # make fuzz: builds every tests/fuzz/fuzz_*.c as a libFuzzer target (clang, ASan+UBSan)
 # against the project's code and runs each for a bounded time. A crash fails.
 # usage: fuzz.sh OUTDIR SECONDS FUZZ_SRC...

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # make image: the cardupd component of a board's root filesystem, as a reproducible
 # tarball (and a squashfs when mksquashfs is installed): same sources, same bytes.
 #   make install-files INIT=all BOARD=BOARD (mk/install.mk: binaries, units, init scripts,

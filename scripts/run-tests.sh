@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # make test: unit tests, then integration tests on the real pcscd + vpcd rig, then the
 # browser tests. Each part runs whatever the others gave; the summary says each one's
 # result and time, and the exit status is 0 only if all passed.

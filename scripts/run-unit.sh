@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Runs each cmocka test binary given; prints one line per binary and a summary.
 # Exit status: number of failed binaries (0 = all passed).
 fail=0; pass=0

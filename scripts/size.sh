@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # make size: figures, never pass/fail. Stripped size of cardupd per architecture (dynamic,
 # and static where a static build exists), its dynamic libraries, and each image's size.
 # usage: size.sh HOST_BUILD_DIR ARCH...

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* cardupctl.c — the local shell's view of a running cardupd (SPEC §4): status,
  * readers, a manual check, and the event stream, through the daemon's loopback kiosk
  * API (SPEC §5). HTTP/1.0 over a plain socket: the API is loopback-only and small.

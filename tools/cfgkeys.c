@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* cfgkeys.c — prints the configuration key table (core/config_keys.h) as tab-separated
  * lines for tools/gen-man-conf.py, which makes cardupd.conf(5) from it (make man-conf).
  * One line a key: section, key, type, flags, min, max, choices, default ("-": none),

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Writes cardupd.conf(5) (mdoc) from the configuration key table.
 
 usage: gen-man-conf.py TABLE.tsv OUT.5

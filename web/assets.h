@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* assets.h — the kiosk page's files, embedded at build time by scripts/embed.py. */
 #ifndef CARDUPD_ASSETS_H
 #define CARDUPD_ASSETS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* listen.c — see listen.h. */
 #include <string.h>
 #include <arpa/inet.h>

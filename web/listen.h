@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* listen.h — turns a configured listen address ("IP:PORT", "[v6]:PORT") into the socket
  * address and flags libmicrohttpd takes; shared by the kiosk and admin listeners. */
 #ifndef CARDUPD_LISTEN_H

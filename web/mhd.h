@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mhd.h — the libmicrohttpd plumbing both listeners (kiosk and admin) share: responses
  * with one set of security headers, embedded assets with conditional GET (304), a
  * bounded request-body accumulator that wipes what it frees, and MHD's log. */

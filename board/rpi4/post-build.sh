@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # board/rpi4 post-build: $1 is the staged root filesystem (scripts/image.sh, or
 # Buildroot's TARGET_DIR through BR2_ROOTFS_POST_BUILD_SCRIPT). Raspberry Pi OS names
 # the browser chromium-browser; Debian and Buildroot name it chromium: keep autodetection.

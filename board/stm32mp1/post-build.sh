@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # board/stm32mp1 post-build: $1 is the staged root filesystem (scripts/image.sh, or
 # Buildroot's TARGET_DIR through BR2_ROOTFS_POST_BUILD_SCRIPT). The board has no
 # systemd-journald persistence: keep cardupd's logs off the flash by default.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* clock.h — the two clock questions the daemon asks: what time is it on the monotonic
  * clock (for deadlines and durations), and what absolute time is "ms from now" for
  * pthread_cond_timedwait on a monotonic condition variable. */

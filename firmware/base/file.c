@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* file.c — see file.h. */
 #include <errno.h>
 #include <fcntl.h>

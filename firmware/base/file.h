@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* file.h — the daemon's whole-file I/O: a bounded reader that opens only regular files
  * and never blocks on a FIFO or follows a final symbolic link, an atomic writer (a crash
  * at any instant leaves the old file or the new one, whole), and the lexical check that a

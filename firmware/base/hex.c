@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* hex.c — see hex.h. */
 #include "base/hex.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* hex.h — the one hexadecimal codec: bytes to hex text (either case) and back. Pure;
  * owns no state and no memory (callers size the buffers). */
 #ifndef CARDUPD_HEX_H

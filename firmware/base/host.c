@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* host.c — see host.h. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* host.h — what the daemon asks about the machine it runs on. Owns no state. */
 #ifndef CARDUPD_HOST_H
 #define CARDUPD_HOST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* json.h — the one strict JSON input set-up (json-c) for everything that parses bodies
  * from the network: RFC 8259 syntax only, valid UTF-8, bounded nesting, one object and
  * nothing after it. Owns no state. */

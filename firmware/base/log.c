@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* log.c — see log.h. One formatted line per message, written with a single write(2)
  * so that lines from the watcher, worker and web threads never interleave. The whole
  * configuration is one atomic word, read once per message: a reload never shows a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* log.h — the daemon's logging: one copy of each message, to stderr or to syslog.
  * Thread-safe: one write per message, and log_init may run (SIGHUP) while other threads
  * log — each message sees one whole configuration, old or new. Messages never carry

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rand.c — see rand.h. */
 #include <errno.h>
 #include <sys/random.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rand.h — random bytes from the kernel (getrandom), for identifiers the pure core
  * formats (the SERAM sessionId). Owns no state. */
 #ifndef CARDUPD_RAND_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* checker.c — see checker.h. Jobs wait in a small ring; the worker takes one, builds
  * the request, and tries up to 1 + cms.retries times. Failures that another attempt
  * cannot mend (an untrusted certificate, an answer of the wrong shape, a forbidden

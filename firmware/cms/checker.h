@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* checker.h — the CMS worker: one thread that runs checks off the main loop (a check
  * can take seconds), retries with backoff and jitter, and reports each result through
  * a callback. It owns the HTTPS client. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* conn.c — see conn.h. The engine loop follows BearSSL's tools/sslio.c: flush what the
  * engine wants to send, hand it what arrives, poll() for the one that blocks. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* conn.h — one TCP connection carrying a BearSSL engine, driven from poll() under one
  * deadline for everything (connect, handshake, request, response): connecting to the
  * resolved addresses in turn, pumping records between the engine and the socket, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* creds.c — see creds.h. The shared copy is one slot under a mutex; a load for other
  * paths (a configuration change) replaces it, and clients still holding the old copy
  * keep it until they drop their reference. */

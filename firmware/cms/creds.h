@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* creds.h — the CMS client's credentials, loaded once and shared: the trust anchors
  * and the optional client certificate and key, read from the files the configuration
  * names (base/file: regular files only, bounded, never blocking) and decoded by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* dns.c — see dns.h. A request is shared by the waiter and its thread; whoever drops
  * the last reference frees it, so nothing a live thread may touch is ever freed under
  * it. The live-thread count is decremented by the thread itself as its very last

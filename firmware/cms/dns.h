@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* dns.h — name resolution for the CMS client under a deadline. getaddrinfo() cannot be
  * interrupted, so a name is resolved on a detached thread and waited for until the
  * deadline; a thread that outlives its caller finishes on its own. Live resolver

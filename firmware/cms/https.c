@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* https.c — the HTTPS client for the CMS and the SERAM remote agent: one POST and its
  * response under one deadline, the TLS session cache (resumption) and the one
  * kept-alive connection. Owns the client's engine contexts and buffers; names come

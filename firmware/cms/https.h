@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* https.h — the HTTPS client of the CMS check and the SERAM session: one POST and its
  * response under one deadline (DNS, connect, handshake, request, response), strict
  * trust (configured anchors, host name or IP address, the TLS policy of cms/tls.h), a

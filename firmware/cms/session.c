@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* session.c — see session.h. The loop follows the binding text: a void report first,
  * the order's delay (default 1 s) between a response and the next request, a 40 s
  * response timeout, immediate reconnection when a connection drops, and giving up

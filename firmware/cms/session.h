@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* session.h — one card update session: cardupd as the GlobalPlatform SERAM local agent
  * (SPEC §7). A thread runs the handshake and the polling loop against the remote agent
  * with the CMS client's trust, executes its orders on the card in one reader, and

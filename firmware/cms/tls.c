@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tls.c — see tls.h. The engine is set up by hand rather than with
  * br_ssl_client_init_full(), which enables TLS 1.0-1.2, static RSA and ECDH, CBC and
  * 3DES suites and every hash down to MD5. */

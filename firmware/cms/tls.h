@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tls.h — the CMS client's TLS policy and its BearSSL engine set-up: TLS 1.2 only,
  * ECDHE with AEAD suites only (AES-GCM, ChaCha20-Poly1305), no SHA-1 or MD5 in the
  * certificate chain or the handshake signatures, the fastest constant-time back-ends

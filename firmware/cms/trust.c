@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* trust.c — see trust.h: a file read and a call into core/anchors.c or core/pem.c. */
 #include <stdlib.h>
 #include <string.h>

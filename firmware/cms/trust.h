@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* trust.h — trust anchors and PEM objects read from a file: file_read (base/file.h)
  * followed by the pure decoders of core/anchors.h and core/pem.h. Kept for callers
  * that have a path in hand (`cardupd --check`); code outside the daemon's top and

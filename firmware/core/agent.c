@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* agent.c — see agent.h. Each reader walks idle → reading → checking → prompt |
  * up_to_date | check_failed, then portal after Proceed; removal returns it to idle.
  * A check is identified by a sequence number so that a late answer for a card that

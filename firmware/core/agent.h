@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* agent.h — the pure state machine of cardupd (DESIGN.md): one state per reader,
  * events in, actions out. No I/O, no clock reads (time is an input), no threads.
  * Only the main loop owns a struct agent. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* anchors.c — see anchors.h. BearSSL's X.509 decoder lends its DN and key pointers:
  * each anchor gets owned copies. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* anchors.h — trust anchors for BearSSL from the bytes of a PEM bundle (one or more
  * certificates) or of one DER certificate (pure: no I/O). Used by the CMS client's
  * credentials (cms/creds.c), by `cardupd --check`, and by the admin upload check,

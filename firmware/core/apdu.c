@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* apdu.c — one ISO 7816-4 command and its complete answer: T=0 GET RESPONSE chains
  * (61xx) and wrong-Le retries (6Cxx), over whatever transmit function the caller has.
  * Pure: fixed buffers on the stack, the caller's data buffer, no allocation. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* apdu.h — ISO 7816-4 command/response exchange over an abstract transmit function,
  * so that the same logic runs on PC/SC (pcsc.c) and on unit-test fakes. */
 #ifndef CARDUPD_APDU_H

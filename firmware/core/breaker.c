@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* breaker.c — see breaker.h. The circuit is the usual closed / open / half-open
  * machine; the card table is a small array searched linearly (32 entries: cheaper
  * than anything cleverer). */

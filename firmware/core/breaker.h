@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* breaker.h — two pure guards in front of the CMS: the per-card recheck window (a card
  * the CMS said was up to date is not asked about again, on re-insertion, before its
  * recheck_after_s ends) and a circuit breaker (after repeated transport failures the

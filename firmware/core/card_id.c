@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* card_id.c — a card's identity: decoders for CPLC and CHUID (pure), the APDU
  * sequence that reads them (through apdu_xmit_fn only), comparison and log tags. */
 #include <stddef.h>

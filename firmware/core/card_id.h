@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* card_id.h — a card's identity (SPEC §1): ATR, GlobalPlatform CPLC, PIV CHUID.
  * Decoders are pure; card_read_identity() drives the APDUs through apdu.h. */
 #ifndef CARDUPD_CARD_ID_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* card_port.h — the card as a card update session sees it: an interface (a table of
  * functions) so that the SERAM session (firmware/cms/session.c) never includes a
  * driver. The loop wires it to drivers/card_session.c (card_session_port); a unit test

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* cms.c — see cms.h. The answer is untrusted: every field's type is checked, every
  * string bounded and stripped of control characters; anything off-shape fails the
  * check rather than showing half an answer. */

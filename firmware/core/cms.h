@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* cms.h — the CMS check protocol cardupd-cms/1 (SPEC §2): the request body and the
  * validation of the answer. Pure: bytes in, values out; no I/O, no clock reads. */
 #ifndef CARDUPD_CMS_H

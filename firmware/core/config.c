@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* config.c — see config.h. The INI reader (core/ini.c) hands over lines; each key is
  * looked up in the one key table (core/config_keys.c) and its value checked by its type;
  * every error is collected with its line, section, key and code. */

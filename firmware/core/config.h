@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* config.h — the run-time configuration (SPEC §3): struct cfg, its defaults (Kconfig,
  * through autoconf.h) and the parser of the INI file (core/ini.h) that checks every key
  * against the one key table (core/config_keys.h). cfg_parse with given defaults is pure;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* config_keys.c — see config_keys.h. Adding a key: a field in struct cfg, one row here
  * (the parser, the admin page, the man page and the fuzzers follow), a line in
  * README.md's example file. */

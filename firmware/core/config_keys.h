@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* config_keys.h — the one table of configuration keys (issue 12): for every [section]
  * key its type, bounds, default, where it lives in struct cfg, and what changing it
  * means (restart, secret, path, who may edit it). The parser (config.c), the admin

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* http.c — the pure HTTP/1.1 pieces of the CMS client: https URL parsing, the response
  * parser (RFC 9112 framing, strict on everything that could desynchronise a length) and
  * Retry-After. No I/O, no allocation, no clock: time is an argument. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* http.h — pure HTTP/1.1 pieces for the CMS client: https URL parsing and the response
  * parser (status line, headers, Content-Length, chunked, read-until-close), with the
  * limits of autoconf.h. No I/O, no allocation. */

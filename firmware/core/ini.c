@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ini.c — see ini.h. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ini.h — the INI syntax of the configuration file, read from a string one line at a
  * time (pure: no I/O, no allocation). It owns the syntax only; what the keys mean is
  * config.c's job (core/config_keys.h).

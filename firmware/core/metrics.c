@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* metrics.c — see metrics.h. */
 #include <stdarg.h>
 #include <stdio.h>

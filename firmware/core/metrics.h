@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* metrics.h — counters and the recent checks for the admin dashboard and GET /metrics
  * (Prometheus text format). Pure and owned by the main loop: it records, then renders
  * text that goes into the published admin snapshot. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pem.c — see pem.h. BearSSL's PEM decoder only lends pointers into its own context:
  * everything returned here is copied into owned, wipeable memory. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pem.h — PEM text to DER objects (pure: bytes in, owned bytes out, no I/O). The
  * decoder under the trust anchors, the CMS client's certificate chain and key, and the
  * admin upload check. What passes through may be a private key: every buffer is wiped

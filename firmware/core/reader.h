@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* reader.h — what the pure core knows of a PC/SC reader: the bound on its name. The
  * pcsc-lite edge (drivers/pcsc.c) truncates longer names to it; every snapshot, event and
  * metric that carries a reader name uses this size. */

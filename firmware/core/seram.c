@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* seram.c — see seram.h. The remote agent is trusted only as far as TLS says who it
  * is: its orders are parsed like any untrusted input, with fixed bounds. */
 #include <stdio.h>

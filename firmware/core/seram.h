@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* seram.h — the GlobalPlatform SERAM HTTP REST binding 2.0.0 messages (SPEC §7), as the
  * local agent: the handshake command, the orders the remote agent sends, and the reports
  * cardupd answers with. Pure: bytes in, values out; every list and string bounded. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tls_peek.c — see tls_peek.h. Only the first record is read, and only as far as the
  * cipher suite; anything short or unexpected is TLS_PEEK_NONE. */
 #include <string.h>

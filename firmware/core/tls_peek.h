@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tls_peek.h — reads what a TLS server said first (pure: bytes in): its ServerHello's
  * version and cipher suite, or the alert it answered our ClientHello with. The CMS
  * client keeps the first bytes of every connection so that a refused handshake can

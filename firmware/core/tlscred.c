@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tlscred.c — see tlscred.h. BearSSL's key decoder lends pointers into its context:
  * the key is copied into one owned buffer and the context wiped. */
 #include <stdlib.h>

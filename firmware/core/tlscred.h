@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tlscred.h — a TLS client's own certificate chain and private key for BearSSL, decoded
  * from PEM bytes (pure: no I/O). The key lives in one owned allocation that is wiped
  * before it is freed. Used by the CMS client's credentials (cms/creds.c). */

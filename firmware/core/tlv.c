@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tlv.c — BER-TLV walking over card replies. Pure: no allocation, no I/O; every
  * byte read is checked against `end` first, because the bytes come from the card. */
 #include <stddef.h>

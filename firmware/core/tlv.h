@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tlv.h — BER-TLV walking for card replies (pure, no allocation).
  * Tags of 1-3 bytes, lengths in short form or long form of up to 3 length bytes
  * (0x81 xx, 0x82 xx xx, 0x83 xx xx xx). Every length is checked against the buffer. */

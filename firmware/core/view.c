@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* view.c — see view.h. json-c builds both documents; a reader's update list is one
  * function for both. */
 #include <stdio.h>

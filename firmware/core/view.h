@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* view.h — what the two listeners show, built from the agent by the main loop and
  * published immutable: the kiosk snapshot (SPEC §5 state document plus what the kiosk
  * handlers need: prompt ids, portal URLs) and the admin snapshot (dashboard JSON,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* x509_walk.c — see x509_walk.h. A minimal DER reader: every length is checked against
  * the end of its enclosing element before it is used. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* x509_walk.h — pure DER walks over one X.509 certificate for what BearSSL's minimal
  * engine does not tell: whether an iPAddress subjectAltName holds a given address (it
  * matches dNSName only), and whether the certificate is signed with a weak hash (its

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Figures for the CMS client (issue 4), printed, never pass/fail.
 
 Against one TLS test CMS on loopback (tests/rig/testcms.py, EC P-256 certificates):

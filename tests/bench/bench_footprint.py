@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Figures (never pass/fail): cardupd's idle footprint and start-up, beside its anchors.
 
 Set-up, as on a kiosk: a private pcscd with two vpcd readers, a card in one of them

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Figures (never pass/fail): GET /api/v1/state under load, cardupd beside nginx serving the
 same bytes, at equal thread count.
 

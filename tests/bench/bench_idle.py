@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Figure (never pass/fail): does cardupd wake up while idle? With a card in a reader
 (checked, nothing pending) and a kiosk page following /api/v1/events, count the context
 switches of every cardupd thread over 10 s, and report its memory (RSS)."""

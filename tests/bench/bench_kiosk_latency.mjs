@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Figure (not pass/fail): card insertion → the prompt visible in the kiosk browser, next to
 // pcscd's own detection time in the same runs.
 //

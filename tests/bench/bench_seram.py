@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Figure (never pass/fail): a scripted 20-APDU card update session on loopback —
 (the remote agent sets delay 0, so the figure is cardupd + TLS + card, no waiting)
 Proceed → handshake → 20 APDUs (in 4 orders of 5) → stop → "reinsert" — and cardupd's

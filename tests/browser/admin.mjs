@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Browser test of the admin pages (issue 6): Debian's Chromium (playwright-core) against
 // the real cardupd with its admin listener on, through the rig controller
 // (tests/rig/rigd.py). Chromium trusts the daemon's self-signed certificate by its key

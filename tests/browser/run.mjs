@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Browser tests of the kiosk page: Debian's Chromium (playwright-core) against the real
 // cardupd, a private pcscd with vpcd, scripted cards and the TLS test CMS (tests/rig/rigd.py).
 //

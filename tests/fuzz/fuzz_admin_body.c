@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_admin_body.c — libFuzzer target for the admin API's request bodies: admin.c's
  * admin_parse_body (Content-Type chosen by the first byte, the rest an exact-size
  * heap copy of the body, as the handler accumulates it without a NUL), then what the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_auth.c — libFuzzer target for auth.c on what a remote peer or the state
  * directory hands it: the API tokens file (auth_api_tokens_parse, then _format and a
  * re-parse), a bearer token (auth_api_token_check), a session cookie

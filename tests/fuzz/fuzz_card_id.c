@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_card_id.c — libFuzzer target for everything that parses card replies: TLV
  * walking (flat and nested), the CPLC, CHUID and FASC-N decoders, and the whole APDU
  * sequence of card_read_identity() against a "card" whose answers are the input.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_cms.c — libFuzzer target for cms_judge_answer(), the judge of every CMS answer
  * (json-c with depth and size limits, field types, string bounds, portal origins).
  * Input: byte 0 picks the HTTP status, byte 1 says whether a Retry-After value follows

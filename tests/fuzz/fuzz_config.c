@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_config.c — libFuzzer target for the configuration parser (core/ini.c +
  * core/config.c: cfg_parse), the text of a file an installer or the admin page wrote.
  * Input: the file's text (cut at a NUL, as base/file refuses NULs).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_http.c — libFuzzer target for http.c: the response parser (with the first input
  * byte choosing eof and max_body), the URL parser and Retry-After on the same bytes.
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ibuild -Ifirmware \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_seram.c — libFuzzer target for the SERAM order parser (untrusted bytes from the
  * remote agent). Also checks the parser's promises on what it accepts. */
 #include <stdint.h>

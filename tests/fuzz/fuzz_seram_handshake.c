@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_seram_handshake.c — libFuzzer target for the SERAM handshake answer check
  * (core/seram.c's seram_check_handshake: untrusted JSON from the remote agent).
  * Checked: no crash or leak; a refusal leaves a NUL-terminated message. */

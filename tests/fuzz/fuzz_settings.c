@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_settings.c — libFuzzer target for settings.c: settings_update_text (the admin
  * page's settings changes applied to the configuration file's text) and
  * settings_value_ok. Input: byte 0 = number of changes (bits 0-1) and mode (bit 2: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_tls_peek.c — libFuzzer target for core/tls_peek.c, which reads the first bytes
  * a TLS server sends (untrusted, before any authentication) to name what it chose.
  * Checked: no crash; a ServerHello's version and suite are the bytes at their place. */

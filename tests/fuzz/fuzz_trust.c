@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_trust.c — libFuzzer target for an uploaded trust anchor file, through what
  * post_anchors and get_anchors run on it: trust_pem_read, trust_load (BearSSL, PEM or
  * DER, through core/pem.c and core/anchors.c), anchors_check_upload (the upload rule on

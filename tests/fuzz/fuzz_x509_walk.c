@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_x509_walk.c — libFuzzer target for the certificate walks of core/x509_walk.c
  * (the server's certificate chain is untrusted input: the walks run on every received
  * certificate, before BearSSL has validated it). The first byte chooses the address

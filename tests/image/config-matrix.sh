@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # make config-matrix (and image-test): checks a host build made with Kconfig ADMIN off,
 # after the Makefile built it and passed its unit tests:
 #   - nothing of the admin listener is in it, and it needs neither GnuTLS nor libcrypt

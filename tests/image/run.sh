@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # make image-test: checks each board's image as an integrator would receive it.
 #   1. reproducible: the binaries rebuilt from scratch give the same image bytes
 #   2. unpacked: the expected files with their owners and modes, nothing else: root:root

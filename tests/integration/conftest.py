@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """pytest fixtures for the integration tests: the real pcscd with vpcd, scripted cards,
 the TLS test CMS with certificates made now, and the cardupd binary under test.
 Everything is started per test and torn down even when the test fails."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Remote administration (SPEC §6, issue 6) on the real rig: the daemon's own HTTPS
 listener with its self-signed certificate (pinned here by the SHA-256 fingerprint it
 logs), the setup code, login and logout, a settings change applied live, trust anchor

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """cardupctl (SPEC §4) against the running daemon's loopback kiosk API: status,
 readers, check [READER], events; exit codes 0 ok, 1 runtime failure, 2 usage or
 configuration error."""

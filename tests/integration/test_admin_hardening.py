@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The admin listener against a hostile LAN (issue 13, items 1-9): settings that name
 files, the anchors upload, the lock-out and its audit trail, password resets, the login
 pages' claims, and connections held open. Each test failed on the main of the day the

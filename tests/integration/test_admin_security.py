@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The admin listener under attack: every one of these must fail to get in. No session,
 a wrong CSRF token, a foreign Origin, password guessing (lock-out), session fixation,
 markup in settings and CMS strings, path traversal, oversized bodies, slow clients."""

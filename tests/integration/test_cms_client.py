@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The CMS client on a hostile network (issue 4), on the real rig: private pcscd + vpcd,
 a scripted card, the TLS test CMS with a fault, cardupd itself.  Each test inserts a
 card (or asks for a manual check), waits for the reader's phase and checks the failure

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """End to end on the real rig: private pcscd + vpcd, scripted card, TLS test CMS,
 cardupd itself. Issue 2's three journeys plus the daemon's refusal of bad input."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The API contracts (issue 15): docs/api/kiosk.openapi.yaml and admin.openapi.yaml are
 linted with Redocly CLI, the validator of the test clients (tests/rig/openapi.py, hooked
 into every integration test by conftest.py) refuses what it must, and every documented

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Fleet monitoring (issue 15): GET /metrics scraped over the admin TLS listener with a
 bearer token, as Prometheus does, on the real rig. Every series of docs/monitoring.md is
 checked with the value the rig's events must give it: build info, the state gauges

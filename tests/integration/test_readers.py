@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The reader and card layer on the real rig (issue 3): private pcscd + vpcd, the
 scripted card (tests/rig/vcard.py), the TLS test CMS and cardupd itself.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Card updates through cardupd as a GlobalPlatform SERAM local agent (SPEC §7), on the
 real rig: private pcscd + vpcd, a scripted PIV card, the TLS test CMS with a scripted
 remote agent (tests/rig/testseram.py) that writes a new certificate with PUT DATA."""

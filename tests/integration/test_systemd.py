@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """cardupd under systemd (issue 15): Type=notify readiness and one journal copy per message.
 
 No systemd runs here: the tests play its part. READY=1 arrives on $NOTIFY_SOCKET (a datagram

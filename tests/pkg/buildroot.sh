@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Part of make pkg-test: the Buildroot package (board/buildroot) checked without Buildroot
 # (which downloads its sources and cannot run here). The rules are Buildroot's own, as
 # utils/check-package (checkpackagelib/lib_sysv.py, lib_mk.py) and the manual state them:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # make deb / make deb-test: the Debian package, built as Debian builds it.
 #   dpkg-buildpackage -us -uc -b [-a ARCH] in a copy of the tree (tracked and new files,
 #   not build/ or .config: the checkout's own build is not touched), then

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # make pkg-test: what a packager relies on, checked with the tools packagers run.
 #   1. make install into a temporary DESTDIR (PREFIX=/usr with INIT=systemd and INIT=sysv,
 #      PREFIX=/usr/local): every file with its mode and nothing else; the paths the unit

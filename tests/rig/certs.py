@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Test PKI made at test time with the `openssl` command (test rig).
 
 Owns: make_pki(dir) -> dict of PEM paths (good CA + server/client/expired/wrong-host

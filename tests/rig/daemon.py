@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """The cardupd daemon under test (test rig).
 
 Owns: writing a configuration for a test, starting `cardupd -f` against the private

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """`make demo`: a private pcscd with vpcd, a scripted PIV card you insert and remove
 from the terminal, a demo CMS that has updates pending for every card, and cardupd
 with a demo configuration. Prints the kiosk URL. Ctrl-C (or q) stops everything."""

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """The API contracts, enforced (test rig): every request the integration tests make to
 the kiosk or admin listener and every answer they get is checked against
 docs/api/kiosk.openapi.yaml or docs/api/admin.openapi.yaml.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """A private pcscd for one test run (test rig).
 
 Owns: starting, stopping, restarting and killing a pcscd that serves only two vpcd

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """What the private pcscd says about its readers, seen as a PC/SC client (test rig).
 
 Owns: waiting until pcscd itself reports a reader empty or holding a card, so that the

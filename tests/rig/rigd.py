@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Rig controller for the browser tests and the kiosk bench (test rig).
 
 Owns: one private pcscd (pcscd.py), the TLS test CMS (testcms.py) with a test PKI made now

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """A scriptable HTTPS CMS speaking `cardupd-cms/1` (SPEC.md §2) for tests (test rig).
 
 Owns: the test CMS server (POST <base>/card-status, GET /portal), its scripting API and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """A scripted GlobalPlatform SERAM remote agent (test rig), mounted on the test CMS.
 
 Owns: the server side of the SERAM HTTP REST binding 2.0.0 (POST <base>/gp/seram/

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Scripted smart card for the vpcd virtual reader (test rig).
 
 Owns: the card side of the vpcd wire protocol and the card personalities used by the

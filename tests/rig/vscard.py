@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """The test rig's scripted cards in QEMU's emulated USB CCID reader (test rig).
 
 Owns: the client end of QEMU's `ccid-card-passthru` chardev, which speaks libcacard's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Shared set-up of `make soak` and `make faults` (tests/robust/): one private pcscd with
 vpcd, the TLS test CMS with a PKI made now, and cardupd under test, all torn down by
 `Rig.close()` (also on failure: use it as a context manager).  Resource figures are read

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """make faults: the daemon under the faults a kiosk meets, on the real rig (private pcscd +
 vpcd, TLS test CMS, cardupd), with the recovery time after each fault ends.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """make soak: N insert/remove cycles on the real rig (private pcscd + vpcd, TLS test CMS,
 cardupd), printing the daemon's open fds, threads, RSS and CPU time every 10 %.
 

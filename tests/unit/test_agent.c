@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_agent.c — the state machine, driven by events with time as an input. */
 #include <stdarg.h>
 #include <stddef.h>

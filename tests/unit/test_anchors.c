@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_anchors.c — the pure certificate code under the CMS client: core/pem.c,
  * core/anchors.c (PEM/DER anchors and the admin upload rule), core/x509_walk.c (the
  * iPAddress SAN walk and the signature-hash check) and core/tls_peek.c (what a server

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_apdu.c — apdu_transceive() against a fake card scripted by a table: each
  * step is the command expected (hex) and the raw reply to give (hex, or a transport
  * failure). The fake fails the test on any command out of script. */

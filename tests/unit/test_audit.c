@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_audit.c — the audit log: one line per record whatever the input holds, appended
  * across reopenings, rotated past its size with N old files kept, tail of whole lines;
  * unauthenticated records bounded per minute, never rotating the log, and counted. */

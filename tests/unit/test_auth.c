@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_auth.c — admin credentials: yescrypt hashing and verification (also of hashes
  * made by mkpasswd), constant-time comparisons, setup codes, sessions with idle and
  * absolute expiry, the lock-out arithmetic with time as an input (a full table, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_breaker.c — breaker.c: the circuit breaker's states, cool-down growth, jitter
  * bounds and lost probes; the recheck window's table, caps and eviction. Time and
  * randomness are inputs, so every case is exact. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_card_id.c — CPLC, CHUID and FASC-N decoders (tests/vectors/cplc.txt, chuid.txt,
  * fascn.txt), the SPEC §1 APDU sequence against scripted fake cards, comparison and
  * log tags; and the reader layer's pure card-transition rule (pcsc.h), which has no

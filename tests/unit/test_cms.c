@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_cms.c — the CMS protocol: the request body and the judgement of answers, from
  * the vectors in tests/vectors/cms_answers.txt. */
 #include <stdarg.h>

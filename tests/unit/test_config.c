@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_config.c — the INI configuration: defaults, every key, every error named with
  * file, line and key, and all errors reported at once. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_dns.c — cms/dns.c through https_post: a name lookup that never returns (a dead
  * resolver) leaves its thread behind when the deadline passes; the number of such
  * threads is capped (issue 13 item 11), the lookups over the cap fail at once with

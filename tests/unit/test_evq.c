@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_evq.c — evq.c: reader and card events are never lost whatever the flood
  * (coalesced per reader, the latest state wins, a card out and back in is still a
  * removal then an insertion), pcscd's down/up, check results and session reports per

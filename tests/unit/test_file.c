@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_file.c — base/file: the bounded reader refuses FIFOs (without blocking), links,
  * devices, directories, over-long and growing files; the atomic writer keeps modes and
  * leaves no temporary file; the lexical "path under directory" check. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_hex.c — base/hex: both cases out and in, odd lengths, bad digits, bounds. */
 #include <stdarg.h>
 #include <stddef.h>

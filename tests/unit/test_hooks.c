@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_hooks.c — hooks.c: a hook starts with an empty signal mask and every signal at
  * its default disposition, whatever the daemon blocks (signalfd) or ignores (SIGPIPE),
  * and with its CARDUPD_ variables. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_http.c — http.c against the data-driven vectors in tests/vectors/http_*.txt, plus
  * the limits of autoconf.h built programmatically. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_json.c — base/json: one strict object, nothing else. */
 #include <stdarg.h>
 #include <stddef.h>

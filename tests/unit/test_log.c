@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_log.c — log.c: under systemd's journal (stderr named by $JOURNAL_STREAM) one
  * copy of each message with its syslog priority ("<N>") and no time prefix; in the
  * foreground on a terminal/pipe the time-prefixed line; and log_init (SIGHUP) running

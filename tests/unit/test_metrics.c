@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_metrics.c — counters and the Prometheus exposition: results by label, the
  * cumulative latency histogram, TLS handshakes full vs resumed, the recent ring, the
  * build and state gauges, per-reader health counters, label escaping. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_seram.c — SERAM order parsing (vectors in tests/vectors/seram_orders.txt),
  * limits, and the handshake and report messages. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_session.c — session.c's thread bookkeeping: session threads are capped
  * (SESSION_THREADS_MAX), counted while alive whoever holds their handle, and the owner
  * can wait until none can call back any more — the case of a session released (detached)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_settings.c — the admin page's configuration writer: only the changed keys are
  * rewritten (comments and order kept), values that would not read back the same are
  * refused, and the atomic save survives a SIGKILL at any instant: a hundred writers

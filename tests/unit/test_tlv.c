@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_tlv.c — BER-TLV walking: the data-driven cases in tests/vectors/tlv.txt and
  * the tlv_find() contract. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_view.c — core/view.c: the manual-check reader choice the kiosk and admin listeners
  * share (they had two copies that differed), and both snapshots built from one agent
  * (the update list rendered once for both; setup code only when given). */

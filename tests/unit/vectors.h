@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* vectors.h — helpers shared by the unit tests that read data-driven vectors from
  * tests/vectors/: hex decoding and line trimming. Test code only (static functions). */
 #ifndef CARDUPD_TEST_VECTORS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* access.c — who is calling the admin listener (peer address, session cookie or API
  * token), the CSRF check, the session cookie, and the commands posted to the main loop. */
 #include <pthread.h>

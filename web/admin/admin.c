@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* admin.c — see admin.h: starting and stopping the listener (one libmicrohttpd daemon
  * with TLS and its own polling thread, plus the watchdog), the snapshot the main loop
  * publishes, configuration reloads, and the setup code and fingerprint the kiosk shows.

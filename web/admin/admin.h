@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* admin.h — the remote administration listener (SPEC §6): HTTPS (libmicrohttpd with
  * GnuTLS) on admin.listen, the admin pages from web/admin/, the JSON API under
  * /api/v1/admin/ and GET /metrics. Like the kiosk server, handlers never touch the

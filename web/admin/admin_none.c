@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* admin_none.c — web/admin/admin.h for builds without the remote administration
  * (Kconfig ADMIN=n, chosen by the Makefile instead of the other web/admin files): the
  * same interface, doing nothing, so that the loop has no #ifdef. [admin] keys stay

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* admin_tls.c — see admin_tls.h. The only file that uses GnuTLS's X.509 API. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* admin_tls.h — the admin listener's certificate (GnuTLS): the configured one, or a
  * self-signed one made at first start and kept in the state directory (key 0600);
  * its SHA-256 fingerprint; and a description of the CMS trust anchors for the pages. */

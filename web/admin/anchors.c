@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* anchors.c — the CMS trust anchors page: the list of the anchors file's certificates,
  * and an upload checked by the CMS client's own decoder (core/anchors.h) before it
  * replaces the one anchors file of the configuration directory. */

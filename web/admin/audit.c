@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* audit.c — see audit.h. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* audit.h — the admin audit log: one line per login, failure and change (when, from
  * where, who, what), appended to <state_dir>/audit.log with O_APPEND and fdatasync,
  * rotated to audit.log.1..N past a size, kept across restarts. Records of

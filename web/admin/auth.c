@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* auth.c — see auth.h. Secrets never leave this file un-hashed except to the caller
  * who asked for them; every comparison of a secret runs in constant time. */
 #include <crypt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* auth.h — the admin listener's credentials: password hashing (libxcrypt yescrypt),
  * random tokens, constant-time comparisons, the session table, the lock-out table and
  * the hashed API tokens. Pure apart from getrandom and crypt_r: time is an input, no

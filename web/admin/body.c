@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* body.c — see body.h. json-c keeps two kinds of copies of a string it parses: the
  * tokener's scratch buffer (base/json sizes it for the whole text, so it never moves,
  * and wipes it) and the string objects themselves (admin_body_free wipes them). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* body.h — the admin API's request bodies: a JSON object of bounded depth posted as
  * application/json, and its disposal with every string wiped (bodies carry passwords;
  * json-c frees its strings without wiping them). Pure: no I/O. */

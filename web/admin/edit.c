@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* edit.c — the settings editor: which keys the admin API shows and changes, their
  * values as the file would say them, and a change checked with the daemon's own parser
  * (and the CMS credentials it names) before the file is rewritten and reloaded. */

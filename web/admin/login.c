@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* login.c — the doors: log in, first-time setup with the setup code, password change
  * and logout, with the lock-out of guessing sources. */
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* route.c — libmicrohttpd's handler for the admin listener: the request body gathered
  * within its limit, then the method, origin, caller and CSRF checks, and the dispatch of
  * each URL to its page's handler. Every handler runs on MHD's polling thread. */

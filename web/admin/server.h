@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* server.h — inside the admin listener (not for other rooms): the server's state, the
  * per-request state, and the functions the admin files share. admin.c starts and stops
  * the server; route.c is MHD's handler and calls the pages' handlers (access.c, body.c,

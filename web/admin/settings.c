@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* settings.c — see settings.h. */
 #include <errno.h>
 #include <fcntl.h>

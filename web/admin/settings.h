@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* settings.h — changing the configuration file from the admin page: the new text is
  * made from the old one with only the changed keys rewritten (comments, order and
  * other keys kept); the caller writes it with base/file's file_write_atomic (a crash or

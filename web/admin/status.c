@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* status.c — what the dashboard and fleets read (status, info, metrics, audit log) and
  * the actions (manual check, reconnect to pcscd). */
 #include <pthread.h>

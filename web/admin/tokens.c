@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tokens.c — API tokens for fleets: kept in state_dir/tokens (hashes only), listed,
  * made (the secret shown once) and deleted. */
 #include <pthread.h>

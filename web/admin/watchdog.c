@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* watchdog.c — cuts connections that have not finished their request within
  * CONFIG_ADMIN_REQUEST_DEADLINE_S (MHD's own timeout is an idle timeout, which a client
  * sending one byte at a time never hits), closes idle ones near the connection limit,

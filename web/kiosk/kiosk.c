@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* kiosk.c — see kiosk.h. libmicrohttpd runs its own polling thread. Event streams
  * are suspended while there is nothing new (a content reader that returns 0 without
  * suspending would make MHD spin) and resumed by web_publish(): idle, nothing wakes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* kiosk.h — the kiosk web server (libmicrohttpd): the embedded page, the kiosk API of
  * SPEC §5 for loopback peers, and Server-Sent Events. Handlers never touch the agent:
  * they read the published snapshot and post commands through a callback. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Accessibility audit of the kiosk screens (issue 15): axe-core (npm @axe-core/playwright)
 // with every rule axe runs by default (WCAG 2.0/2.1/2.2 A and AA, and its best
 // practices). A screen passes with 0 violations; "incomplete" results (what axe cannot

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // Debian's Chromium through playwright-core (never a downloaded browser).
 import fs from 'node:fs';
 import os from 'node:os';

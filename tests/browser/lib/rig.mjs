@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The test rig from Node: starts tests/rig/rigd.py (private pcscd + vpcd, TLS test CMS,
 // cardupd) as a child process and talks to it in JSON lines over its stdin/stdout (the
 // protocol is in rigd.py's docstring). Closing stdin makes rigd clean up and exit, so the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # make systemd-test: cardupd as it really runs on a Debian kiosk. An x86_64 Debian 12 guest
 # with systemd as PID 1 boots under qemu-system-x86_64 (TCG: this machine has no KVM and
 # no systemd of its own), installs the .deb of `make deb` with dpkg -i and starts cardupd

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Runs inside the systemd guest of `make systemd-test` (tests/pkg/systemd/run.sh), as
 root, from systest.service once the system is up. Test-only: nothing here is part of
 the product; the product is the .deb installed with dpkg -i and its unit.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // cardupd administration pages. No framework; every value from the device or the CMS
 // reaches the page through textContent (never as markup), and the CSP forbids inline
 // scripts and styles.

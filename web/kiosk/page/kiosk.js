@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // cardupd kiosk page. Reads the daemon's state (SSE, with polling as a fallback) and shows
 // one screen for the "most interesting" reader. Untrusted strings are set as text only.
 //
