@@ -215,4 +215,8 @@ distclean: clean
 -include board/board.mk
 -include $(sort $(wildcard mk/*.mk))
 
--include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
+# Header dependencies of this build's own objects only: build/ also holds unpacked guest
+# and sysroot trees (build/systest, build/vm, build/cross) whose files may end in .d.
+-include $(wildcard $(addsuffix /*.d,$(BUILD) $(BUILD)/firmware $(BUILD)/firmware/base \
+           $(BUILD)/firmware/core $(BUILD)/firmware/cms $(BUILD)/drivers $(BUILD)/web \
+           $(BUILD)/web/kiosk $(BUILD)/web/admin $(BUILD)/tools $(BUILD)/tests))
