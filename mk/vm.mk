@@ -23,11 +23,11 @@ VM_MODE_rpi4         := full
 VM_ARCH_rpi4-static  := arm64
 VM_IMAGE_rpi4-static := $(VM_DIR)/image-static/cardupd-rpi4.tar.gz
 VM_MAKE_rpi4-static  := vm-image-rpi4-static
-VM_MODE_rpi4-static  := smoke
+VM_MODE_rpi4-static  := noadmin
 VM_ARCH_stm32mp1     := armhf
 VM_IMAGE_stm32mp1    := build/image/cardupd-stm32mp1.tar.gz
 VM_MAKE_stm32mp1     := image-stm32mp1
-VM_MODE_stm32mp1     := smoke
+VM_MODE_stm32mp1     := full
 VM_ALL_BOARDS        := rpi4 rpi4-static stm32mp1
 
 .PHONY: vm-test vm-demo vm-image-rpi4-static $(VM_ALL_BOARDS:%=vm-guest-%) \

@@ -70,12 +70,16 @@ class SiteCMS(TestCMS):
 
     __test__ = False
 
-    def __init__(self, pki, **kw):
-        super().__init__(pki["cms_cert"], pki["cms_key"], host="127.0.0.1", port=443, **kw)
+    def __init__(self, pki, port=443, **kw):
+        super().__init__(pki["cms_cert"], pki["cms_key"], host="127.0.0.1", port=port, **kw)
 
     @property
     def origin(self):
-        return "https://" + CMS_HOST
+        return cms_origin(self.port)
+
+
+def cms_origin(port=443):
+    return "https://" + CMS_HOST + ("" if port == 443 else ":%d" % port)
 
 
 def set_ini(text, section, key, value):
@@ -155,13 +159,13 @@ def make_disk(image, path, stage, pki, settings, size_mb=16):
     return uid, gid
 
 
-def site_settings(admin=True, device_id="vm-kiosk"):
+def site_settings(admin=True, device_id="vm-kiosk", cms_port=443):
     """What a site sets on the device: its id, the CMS by host name, the trust anchor,
     the remote administration on all addresses (reached through QEMU's forwarding)."""
     s = {("device", "id"): device_id,
-         ("cms", "url"): "https://%s/cms" % CMS_HOST,
+         ("cms", "url"): cms_origin(cms_port) + "/cms",
          ("cms", "trust_anchors"): "/etc/cardupd/cms-ca.pem",
-         ("cms", "portal_origins"): "https://" + CMS_HOST,
+         ("cms", "portal_origins"): cms_origin(cms_port),
          ("log", "level"): "debug"}
     if admin:
         s[("admin", "listen")] = "0.0.0.0:%d" % ADMIN_PORT
