@@ -15,7 +15,8 @@ clang libclang-rt-14-dev
 chromium
 nginx-light wrk opensc
 mandoc man-db dpkg-dev debhelper lintian shellcheck
-mmdebstrap qemu-system-x86 zstd cpio"
+mmdebstrap qemu-system-x86 zstd cpio
+qemu-system-arm qemu-user-static e2fsprogs"
 
 # Node.js and npm for the browser tests: Debian's, only when none is on PATH (a newer Node
 # installed otherwise is kept).
