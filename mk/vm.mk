@@ -34,7 +34,8 @@ VM_ALL_BOARDS        := rpi4 rpi4-static stm32mp1
         $(CROSS_ARCHS:%=vm-base-%)
 
 # The base's Debian packages and the agent's PC/SC anchor, per architecture.
-$(CROSS_ARCHS:%=vm-base-%): vm-base-%: cross-setup-%
+$(CROSS_ARCHS:%=vm-base-%): vm-base-%:
+	@$(VM_TIME) "build: $* cross toolchain and sysroot (made once)" scripts/cross-setup.sh $*
 	@$(VM_TIME) "build: $* guest packages (fetched once)" tests/vm/fetch-debs.sh $*
 	@+$(MAKE) --no-print-directory $(VM_DIR)/$*/vm-pcsc-watch
 

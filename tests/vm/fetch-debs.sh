@@ -53,7 +53,7 @@ apt-get "$@" install -d -y --no-install-recommends $PKGS >"$root/apt-download.lo
     { tail -20 "$root/apt-download.log" >&2; exit 1; }
 mv "$apt_dir"/cache/archives/*.deb "$debs/"
 for d in "$debs"/*.deb; do
-	dpkg-deb -f "$d" Package Version Architecture | paste -sd' '
+	dpkg-deb -W --showformat='${Package} ${Version} ${Architecture}\n' "$d"
 done | LC_ALL=C sort > "$root/packages.lock"
 rm -rf "$apt_dir/cache"/*.bin
 echo "$want" > "$root/debs.stamp"

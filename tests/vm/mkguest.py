@@ -522,7 +522,7 @@ def main():
             t.file("usr/libexec/vm-agent/vm-pcsc-watch", f.read(), 0o755, origin="agent")
         inittab = t.e["etc/inittab"]
         inittab.data += (b"# Test-only (make vm-test): the agent on the virtio console.\n"
-                         b"hvc0::respawn:/usr/libexec/vm-agent/vm-agent\n")
+                         b"::respawn:/usr/libexec/vm-agent/vm-agent\n")
 
     # Shared libraries: the DT_NEEDED closure of every ELF file in the tree.
     libdirs = ["usr/lib/%s" % arch["triplet"], "usr/lib", "usr/lib/%s/pulseaudio" % arch["triplet"]]
