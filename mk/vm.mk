@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # mk/vm.mk — the boards' images booted under QEMU with a USB CCID reader (issue 11).
 # Included by the top Makefile with mk/*.mk, after board/board.mk (its cross toolchains).
 #

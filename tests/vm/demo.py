@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """make vm-demo: the rpi4 board image booted under QEMU (arm64, emulated) with a USB CCID
 reader, a scripted PIV card you insert and remove from the terminal, and the demo CMS
 (updates pending for every card), all inside a network namespace of its own.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # The guest's base system for `make vm-test`: Debian packages for ARCH (arm64, armhf),
 # resolved and downloaded once by a *private* apt instance (its own state, cache and
 # architecture under build/vm/ARCH/apt, like scripts/cross-setup.sh), kept as .debs in
@@ -23,6 +24,7 @@ top=$(pwd)
 root=$top/build/vm/$arch
 apt_dir=$root/apt
 debs=$root/debs
+# shellcheck disable=SC2086 # PKGS is a list
 want=$(printf '%s\n' "$arch" $PKGS "$kflavour" | sha256sum | cut -c1-16)
 if [ -f "$root/debs.stamp" ] && [ "$(cat "$root/debs.stamp")" = "$want" ]; then
 	exit 0
@@ -47,12 +49,14 @@ apt-get "$@" update >"$root/apt-update.log" 2>&1 ||
 kpkg=$(apt-cache "$@" depends "linux-image-$kflavour" 2>/dev/null |
     sed -n "s/^ *Depends: \(linux-image-[0-9].*-$kflavour\)$/\1/p" | head -1)
 [ -n "$kpkg" ] || { echo "vm: no linux-image-$kflavour in the $arch index" >&2; exit 1; }
+# shellcheck disable=SC2086 # PKGS is a list
 apt-get "$@" install -d -y --no-install-recommends $PKGS >"$root/apt-download.log" 2>&1 ||
     { tail -20 "$root/apt-download.log" >&2; exit 1; }
 (cd "$apt_dir/cache/archives" && apt-get "$@" download "$kpkg" >>"$root/apt-download.log" 2>&1) ||
     { tail -20 "$root/apt-download.log" >&2; exit 1; }
 mv "$apt_dir"/cache/archives/*.deb "$debs/"
 for d in "$debs"/*.deb; do
+	# shellcheck disable=SC2016 # dpkg's fields, not the shell's
 	dpkg-deb -W --showformat='${Package} ${Version} ${Architecture}\n' "$d"
 done | LC_ALL=C sort > "$root/packages.lock"
 rm -rf "$apt_dir/cache"/*.bin

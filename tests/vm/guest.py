@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The QEMU guest of `make vm-test` and `make vm-demo`, seen from the host.
 
 Owns: starting qemu-system-aarch64 (or -arm) on the guest built by mkguest.py with a USB

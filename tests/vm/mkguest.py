@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Assembles the QEMU guest of `make vm-test`: the product's board image laid over a
 minimal base made of Debian packages, as one initramfs (newc cpio, uncompressed), plus the
 kernel. Reproducible: same inputs, same bytes (sorted entries, fixed owners, every time

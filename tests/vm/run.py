@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """make vm-test: the product's board images booted under QEMU with a USB CCID reader, and
 the whole journey run there (issue 11).
 

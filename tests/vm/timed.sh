@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # tests/vm/timed.sh FILE LABEL COMMAND...: runs COMMAND, appends "SECONDS LABEL" to FILE
 # (make vm-test prints where the time went). Exit status: COMMAND's.
 file=$1; label=$2; shift 2

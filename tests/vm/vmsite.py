@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The world around the QEMU guest of `make vm-test` / `make vm-demo`: a network namespace
 of our own, the test PKI with a CMS certificate for the guest's host name `cms.test`, the
 rig's TLS test CMS answering there, and the guest's persistent disk provisioned as a site

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* vm-pcsc-watch.c — the guest's PC/SC anchor for `make vm-test` figures: a minimal
  * PC/SC client (as pcsc_scan, without its ATR analysis and terminal output) that prints
  * one flushed line per event, so that the host can time cardupd against what any PC/SC
