@@ -11,6 +11,7 @@ Root only. Ctrl-C or q stops everything (QEMU, CMS, namespace).
 import json
 import os
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -158,4 +159,5 @@ def main():
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     main()

@@ -25,6 +25,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -787,4 +788,7 @@ def main():
 
 if __name__ == "__main__":
     threading.current_thread().name = "vm-test"
+    # SIGTERM (a CI timeout, make interrupted) stops the guests and the CMS through the
+    # finally clauses, as Ctrl-C does; QEMU also dies with this process (PDEATHSIG).
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     main()
