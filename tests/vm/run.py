@@ -88,7 +88,11 @@ class Suite:
     def report(self, build_timings):
         print("\n== figures (QEMU TCG on this machine: absolute times are slow; "
               "the anchor is the guest's PC/SC client vm-pcsc-watch on the same pcscd)")
-        for gname, what, v, anchor, unit in self.figures:
+        order = []
+        for f in self.figures:
+            if f[0] not in order:
+                order.append(f[0])
+        for gname, what, v, anchor, unit in sorted(self.figures, key=lambda f: order.index(f[0])):
             a = ""
             if anchor is not None and isinstance(anchor, (int, float)):
                 a = "   pcsc anchor %.3f %s" % (anchor, unit)
@@ -637,8 +641,8 @@ class VmTest:
         c, w = u["cardupd"], u["vm-pcsc-watch"]
         self.figure(gname, "cardupd RSS", c[0] / 1024.0, w[0] / 1024.0, "MiB")
         self.figure(gname, "cardupd CPU time (over %.0f s of its life)" % c[2], c[1], w[1], "s")
-        self.figure(gname, "  pcscd RSS / CPU time", u["pcscd"][0] / 1024.0, u["pcscd"][1],
-                    "MiB / s")
+        self.figure(gname, "  pcscd RSS", u["pcscd"][0] / 1024.0, None, "MiB")
+        self.figure(gname, "  pcscd CPU time", u["pcscd"][1], None, "s")
         return "cardupd %d KiB, %.2f s CPU in %.0f s" % (c[0], c[1], c[2])
 
     # ---- smoke (other builds of the image) ----------------------------------------------------
