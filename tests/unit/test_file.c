@@ -2,6 +2,9 @@
 /* test_file.c — base/file: the bounded reader refuses FIFOs (without blocking), links,
  * devices, directories, over-long and growing files; the atomic writer keeps modes and
  * leaves no temporary file; the lexical "path under directory" check. */
+/* 64-bit directory offsets: a 32-bit build (armhf under qemu-user on a 64-bit host's
+ * file system) would otherwise get EOVERFLOW from readdir and see an empty folder. */
+#define _FILE_OFFSET_BITS 64
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
