@@ -30,6 +30,7 @@ struct settings {
 	struct http_url		 url;		/* .../card-status */
 	struct cms_origins	 origins;
 	int			 timeout_ms, retries;
+	struct breaker_cfg	 breaker;	/* from cms.breaker_cooldown_s */
 	char			 device_id[64];
 };
 
@@ -86,6 +87,7 @@ settings_new(const struct cfg *cfg, char *err, size_t errlen)
 	s->origins = cfg->portal_origins;
 	s->timeout_ms = cfg->cms_timeout_ms;
 	s->retries = cfg->cms_retries;
+	s->breaker = breaker_cfg_cooldown(cfg->cms_breaker_cooldown_s);
 	snprintf(s->device_id, sizeof(s->device_id), "%s", cfg->device_id);
 	return s;
 }
@@ -271,7 +273,7 @@ worker(void *arg)
 		if (c->next != NULL) {
 			settings_free(c->cur);
 			c->cur = c->next;
-			breaker_init(&c->breaker, NULL);	/* maybe another CMS */
+			breaker_init(&c->breaker, &c->cur->breaker); /* maybe another CMS */
 			c->next = NULL;
 		}
 		pthread_mutex_unlock(&c->mu);
@@ -297,7 +299,7 @@ checker_start(const struct cfg *cfg, checker_done_cb cb, void *arg, char *err,
 	}
 	c->cb = cb;
 	c->arg = arg;
-	breaker_init(&c->breaker, NULL);
+	breaker_init(&c->breaker, &c->cur->breaker);
 	pthread_mutex_init(&c->mu, NULL);
 	clock_cond_init(&c->cv);
 	if ((errno = pthread_create(&c->thread, NULL, worker, c)) != 0) {

@@ -27,6 +27,24 @@ breaker_init(struct breaker *b, const struct breaker_cfg *cfg)
 	b->state = BREAKER_CLOSED;
 }
 
+/* see breaker.h */
+struct breaker_cfg
+breaker_cfg_cooldown(long cooldown_s)
+{
+	static const struct breaker_cfg def = BREAKER_CFG_DEFAULT;
+	struct breaker_cfg cfg = def;
+
+	if (cooldown_s < 1)
+		cooldown_s = 1;
+	if (cooldown_s > BREAKER_COOLDOWN_MAX_MS / 1000)
+		cooldown_s = BREAKER_COOLDOWN_MAX_MS / 1000;
+	cfg.cooldown_min_ms = cooldown_s * 1000;
+	cfg.cooldown_max_ms = cfg.cooldown_min_ms * BREAKER_COOLDOWN_GROWTH;
+	if (cfg.cooldown_max_ms > BREAKER_COOLDOWN_MAX_MS)
+		cfg.cooldown_max_ms = BREAKER_COOLDOWN_MAX_MS;
+	return cfg;
+}
+
 /* ---- circuit breaker ---- */
 
 /* see breaker.h */

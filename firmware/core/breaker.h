@@ -22,9 +22,17 @@ struct breaker_cfg {
 	long		recheck_max_s;		/* longest recheck_after_s honoured */
 };
 
-/* The defaults: 3 failures; 5 s doubling to 5 min; a lost probe after 60 s; a
- * recheck window of at most one day. */
-#define BREAKER_CFG_DEFAULT	{ 3, 5000, 300000, 60000, 86400 }
+/* The defaults: 3 failures; 1 s doubling to 64 s; a lost probe after 60 s; a recheck
+ * window of at most one day. A short first cool-down ends a blip (a CMS restarting)
+ * within about a second; probes go only with a check (a person at a kiosk), never on a
+ * timer, so a short cool-down does not load a CMS that is down. The ceiling bounds how
+ * long a kiosk keeps saying "cms_down" after a long outage has ended. */
+#define BREAKER_COOLDOWN_S_DEFAULT	1
+#define BREAKER_CFG_DEFAULT	{ 3, 1000, 64000, 60000, 86400 }
+
+/* Ceiling of the cool-down: 64 times the first, at most 5 minutes. */
+#define BREAKER_COOLDOWN_GROWTH	64
+#define BREAKER_COOLDOWN_MAX_MS	300000
 
 enum breaker_state { BREAKER_CLOSED, BREAKER_OPEN, BREAKER_HALF_OPEN };
 
@@ -53,6 +61,11 @@ struct breaker {
 /* Initialises b (closed, no card remembered) with cfg, or the defaults when cfg is
  * NULL. Out-of-range values are clamped (threshold >= 1, 0 < min <= max). */
 void breaker_init(struct breaker *b, const struct breaker_cfg *cfg);
+
+/* The defaults with a first cool-down of cooldown_s seconds (cms.breaker_cooldown_s;
+ * < 1 is taken as 1) and a ceiling of BREAKER_COOLDOWN_GROWTH times that, at most
+ * BREAKER_COOLDOWN_MAX_MS (and never below the first). */
+struct breaker_cfg breaker_cfg_cooldown(long cooldown_s);
 
 /* ---- circuit breaker ---- */
 

@@ -27,6 +27,7 @@ struct cfg {
 	struct cms_origins	portal_origins;
 	int			cms_timeout_ms;
 	int			cms_retries;
+	int			cms_breaker_cooldown_s;
 	char			cms_client_cert[CFG_PATH_MAX];
 	char			cms_client_key[CFG_PATH_MAX];
 	int			cms_session_timeout_s;	/* SERAM session cap */

@@ -64,6 +64,12 @@ const struct cfg_key cfg_keys[] = {
 	  AT(cms_timeout_ms) },
 	{ "cms", "retries", CFG_T_INT, 0, 0, 10, NULL, STR(CONFIG_CMS_RETRIES),
 	  "Retries of a check that failed for a network reason.", AT(cms_retries) },
+	{ "cms", "breaker_cooldown_s", CFG_T_INT, 0, 1, 300, NULL,
+	  STR(CONFIG_CMS_BREAKER_COOLDOWN_S),
+	  "After 3 checks in a row found the CMS unreachable, checks fail at once with "
+	  "cms_down for this many seconds (+-25 %), then one goes through as a probe; each "
+	  "failed probe doubles the wait, up to 64 times this (at most 300).",
+	  AT(cms_breaker_cooldown_s) },
 	{ "cms", "session_timeout_s", CFG_T_INT, 0, 5, 3600, NULL,
 	  STR(CONFIG_SERAM_SESSION_MAX_S),
 	  "The longest a SERAM card update session may last, in seconds.",

@@ -36,8 +36,8 @@ test_defaults_and_clamps(void **state)
 	(void)state;
 	breaker_init(&b, NULL);
 	assert_int_equal(b.cfg.fail_threshold, 3);
-	assert_int_equal(b.cfg.cooldown_min_ms, 5000);
-	assert_int_equal(b.cfg.cooldown_max_ms, 300000);
+	assert_int_equal(b.cfg.cooldown_min_ms, 1000);
+	assert_int_equal(b.cfg.cooldown_max_ms, 64000);
 	assert_int_equal(b.state, BREAKER_CLOSED);
 	assert_int_equal(breaker_allow(&b, 0), BREAKER_GO);
 	assert_int_equal(breaker_retry_in_ms(&b, 0), 0);
@@ -50,6 +50,39 @@ test_defaults_and_clamps(void **state)
 	/* threshold 1: the first failure opens */
 	breaker_record(&b, 1, 0, 0);
 	assert_int_equal(b.state, BREAKER_OPEN);
+}
+
+static void
+test_cfg_from_cooldown_key(void **state)
+{
+	/* cms.breaker_cooldown_s: the first cool-down, a ceiling of 64 times it, at
+	 * most 5 minutes, the other fields the defaults */
+	static const struct { long s, min, max; } t[] = {
+		{ 1, 1000, 64000 }, { 0, 1000, 64000 }, { -7, 1000, 64000 },
+		{ 4, 4000, 256000 }, { 5, 5000, 300000 }, { 300, 300000, 300000 },
+		{ 100000, 300000, 300000 },
+	};
+	struct breaker b;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		struct breaker_cfg c = breaker_cfg_cooldown(t[i].s);
+
+		assert_int_equal(c.cooldown_min_ms, t[i].min);
+		assert_int_equal(c.cooldown_max_ms, t[i].max);
+		assert_int_equal(c.fail_threshold, 3);
+		assert_int_equal(c.probe_timeout_ms, 60000);
+		assert_int_equal(c.recheck_max_s, 86400);
+	}
+	/* the default key value gives the default configuration */
+	{
+		struct breaker_cfg c = breaker_cfg_cooldown(BREAKER_COOLDOWN_S_DEFAULT);
+
+		breaker_init(&b, NULL);
+		assert_int_equal(c.cooldown_min_ms, b.cfg.cooldown_min_ms);
+		assert_int_equal(c.cooldown_max_ms, b.cfg.cooldown_max_ms);
+	}
 }
 
 static void
@@ -419,6 +452,7 @@ main(void)
 		cmocka_unit_test(test_window_capped),
 		cmocka_unit_test(test_table_bounded_and_evicts_soonest),
 		cmocka_unit_test(test_key_zero_ignored),
+		cmocka_unit_test(test_cfg_from_cooldown_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

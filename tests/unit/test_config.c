@@ -29,6 +29,7 @@ test_minimal_and_defaults(void **state)
 	assert_string_equal(C.portal_origins.o[1], "https://cms.example.org:8443");
 	assert_int_equal(C.cms_timeout_ms, CONFIG_CMS_TIMEOUT_MS);
 	assert_int_equal(C.cms_retries, CONFIG_CMS_RETRIES);
+	assert_int_equal(C.cms_breaker_cooldown_s, CONFIG_CMS_BREAKER_COOLDOWN_S);
 	assert_string_equal(C.kiosk_listen, CONFIG_KIOSK_LISTEN_DEFAULT);
 	assert_int_equal(C.prompt_timeout_s, CONFIG_KIOSK_PROMPT_TIMEOUT_S);
 	assert_string_equal(C.kiosk_readers, "*");
@@ -39,7 +40,7 @@ static void
 test_every_key(void **state)
 {
 	const char *text = BASE
-	    "timeout_ms = 2500\nretries = 0\nclient_cert = /c.pem\nclient_key = /k.pem\n"
+	    "timeout_ms = 2500\nretries = 0\nbreaker_cooldown_s = 30\nclient_cert = /c.pem\nclient_key = /k.pem\n"
 	    "[device]\nid = kiosk-17 ; inline comment\n"
 	    "[kiosk]\nlisten = [::1]:9000\nprompt_timeout_s = 30\nreaders = Virtual*\n"
 	    "language = fr\nmanual_check = no\nreturn_url_param = return_to\n"
@@ -54,6 +55,7 @@ test_every_key(void **state)
 	assert_string_equal(C.device_id, "kiosk-17");
 	assert_int_equal(C.cms_timeout_ms, 2500);
 	assert_int_equal(C.cms_retries, 0);
+	assert_int_equal(C.cms_breaker_cooldown_s, 30);
 	assert_string_equal(C.kiosk_listen, "[::1]:9000");
 	assert_int_equal(C.prompt_timeout_s, 30);
 	assert_string_equal(C.kiosk_readers, "Virtual*");
