@@ -123,7 +123,26 @@ async function main() {
     assert.deepEqual(dialogs, []);
     console.log('  ok    markup in settings shown as text');
 
-    // 4. Logout, then log in again.
+    // 4. Logout, then log in again. A dashboard refresh sent before the logout is held
+    // back (as a loaded machine or a slow link does) and its answer — the daemon's 401
+    // for an ended session — arrives only after the new login: the page must stay on
+    // the dashboard of the new session. (It went back to the login form: the CI's
+    // "#tab-dashboard not visible within 30 s". The held request is answered here, not
+    // sent on: sent now, Chromium would give it the new session's cookie.)
+    let held = null, releaseHeld;
+    const heldOut = new Promise((resolve) => { releaseHeld = resolve; });
+    await page.route('**/api/v1/admin/status', async (route) => {
+      if (held) return route.continue();
+      held = route;
+      await heldOut;
+      await route.fulfill({ status: 401, contentType: 'application/json',
+        body: JSON.stringify({ error: 'log in first' }) });
+    });
+    await page.click('nav button[data-tab="dashboard"]');
+    for (let i = 0; !held; i++) {
+      assert.ok(i < 400, 'no dashboard refresh was sent');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     await page.click('#logout');
     await page.waitForSelector('#tab-login:not([hidden])');
     await page.fill('#login-password', 'wrong password');
@@ -132,7 +151,20 @@ async function main() {
     await page.fill('#login-password', PASSWORD);
     await page.click('#login-submit');
     await page.waitForSelector('#tab-dashboard:not([hidden])');
-    console.log('  ok    logout and login');
+    const late = page.waitForResponse((r) => r.request() === held.request());
+    releaseHeld();
+    assert.equal((await late).status(), 401, 'the held refresh carried the ended session');
+    // The refreshes after it (every 3 s) are answered 200 and shown: by then the late 401
+    // has long been handled; the dashboard must still be there.
+    await Promise.race([
+      page.waitForResponse((r) => r.url().endsWith('/api/v1/admin/status') &&
+        r.request() !== held.request() && r.status() === 200),
+      page.waitForSelector('#tab-login:not([hidden])'),
+    ]);
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 0)));
+    assert.deepEqual((await shown()).tab, ['tab-dashboard'], 'a late 401 of the old session logged the new one out');
+    await page.unroute('**/api/v1/admin/status');
+    console.log('  ok    logout and login (a late answer of the old session does not log the new one out)');
 
     // 5. Trust anchors: a bad file is refused, a good one replaces the list.
     await page.click('nav button[data-tab="anchors"]');

@@ -4,7 +4,15 @@
 // scripts and styles.
 'use strict';
 
-const S = { csrf: null, tab: null, timer: null, readers: [] };
+// gen: the session generation, bumped at every login, setup and logout. An answer to a
+// request sent in an earlier generation (a dashboard refresh still on its way when the
+// user logged out and in again) must not act on the session of now.
+const S = { csrf: null, tab: null, timer: null, readers: [], gen: 0 };
+
+function newSession(csrf) {
+  S.gen++;
+  S.csrf = csrf;
+}
 const $ = (id) => document.getElementById(id);
 
 function el(tag, text, cls) {
@@ -47,12 +55,15 @@ async function api(method, path, body, type) {
     opts.headers['Content-Type'] = type || 'application/json';
     opts.body = type ? body : JSON.stringify(body);
   }
+  const gen = S.gen;
   const r = await fetch(path, opts);
   let data = null;
   const ct = r.headers.get('Content-Type') || '';
   if (ct.startsWith('application/json')) data = await r.json(); else data = await r.text();
+  // A stale answer (sent before a login or logout since) says nothing of this session.
+  if (gen !== S.gen) return { status: 0, stale: true, data: null };
   if (r.status === 401 && !path.endsWith('/login') && !path.endsWith('/setup')) {
-    S.csrf = null;
+    newSession(null);
     show('login');
   }
   return { status: r.status, data };
@@ -268,7 +279,7 @@ async function doSetup(ev) {
   if ($('setup-password').value !== $('setup-password2').value) { $('setup-error').textContent = 'the two passwords differ'; return; }
   const r = await api('POST', '/api/v1/admin/setup', { code: $('setup-code').value, password: $('setup-password').value });
   if (r.status !== 200) { $('setup-error').textContent = (r.data && r.data.error) || 'HTTP ' + r.status; return; }
-  S.csrf = r.data.csrf;
+  newSession(r.data.csrf);
   flash('Password set. You are logged in.');
   show('dashboard');
 }
@@ -279,14 +290,14 @@ async function doLogin(ev) {
   const r = await api('POST', '/api/v1/admin/login', { password: $('login-password').value });
   $('login-password').value = '';
   if (r.status !== 200) { $('login-error').textContent = (r.data && r.data.error) || 'HTTP ' + r.status; return; }
-  S.csrf = r.data.csrf;
+  newSession(r.data.csrf);
   flash('');
   show('dashboard');
 }
 
 async function doLogout() {
   await api('POST', '/api/v1/admin/logout', {});
-  S.csrf = null;
+  newSession(null);
   flash('Logged out.');
   show('login');
 }
