@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "core/apdu.h"
+#include "vectors.h"
 
 #define XFAIL	NULL		/* reply: transport failure */
 
@@ -26,33 +27,15 @@ struct script {
 	size_t			 lie;	/* when set: claim this reply length */
 };
 
+/* The script's hex (blanks allowed): a bad script fails the test. */
 static size_t
-unhex(const char *s, uint8_t *out, size_t max)
+script_hex(const char *s, uint8_t *out, size_t max)
 {
-	size_t	n = 0;
-	int	hi = -1, v = 0;
+	long n = unhex(s, out, max);
 
-	for (; *s != '\0'; s++) {
-		if (*s == ' ')
-			continue;
-		if (*s >= '0' && *s <= '9')
-			v = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			v = *s - 'a' + 10;
-		else if (*s >= 'A' && *s <= 'F')
-			v = *s - 'A' + 10;
-		else
-			fail_msg("bad hex in script: %s", s);
-		if (hi == -1) {
-			hi = v;
-			continue;
-		}
-		assert_true(n < max);
-		out[n++] = (uint8_t)(hi << 4 | v);
-		hi = -1;
-	}
-	assert_int_equal(hi, -1);
-	return n;
+	if (n < 0)
+		fail_msg("bad hex in script (or longer than %zu bytes): %s", max, s);
+	return (size_t)n;
 }
 
 static int
@@ -67,12 +50,12 @@ fake_xmit(void *ctx, const uint8_t *cmd, size_t clen, uint8_t *resp,
 	if (sc->at >= sc->n)
 		fail_msg("unexpected command #%zu", sc->at);
 	st = &sc->steps[sc->at++];
-	wlen = unhex(st->cmd, want, sizeof(want));
+	wlen = script_hex(st->cmd, want, sizeof(want));
 	if (wlen != clen || memcmp(want, cmd, clen) != 0)
 		fail_msg("step %zu: command differs from %s", sc->at - 1, st->cmd);
 	if (st->reply == XFAIL)
 		return -1;
-	n = unhex(st->reply, resp, *rlen);
+	n = script_hex(st->reply, resp, *rlen);
 	*rlen = sc->lie ? sc->lie : n;
 	return 0;
 }
@@ -87,7 +70,7 @@ run(const struct step *steps, size_t n, const char *cmdhex, uint8_t *data,
 	size_t		clen;
 	int		r;
 
-	clen = unhex(cmdhex, cmd, sizeof(cmd));
+	clen = script_hex(cmdhex, cmd, sizeof(cmd));
 	r = apdu_transceive(fake_xmit, &sc, cmd, clen, data, dmax, dlen, sw);
 	assert_int_equal(sc.at, sc.n);
 	return r;

@@ -483,7 +483,7 @@ is_hex8(const char *s)
 	if (strlen(s) != 8)
 		return 0;
 	for (i = 0; i < 8; i++)
-		if (hexval((unsigned char)s[i]) == -1 || (s[i] >= 'A' &&
+		if (hex_value((unsigned char)s[i]) == -1 || (s[i] >= 'A' &&
 		    s[i] <= 'F'))
 			return 0;
 	return 1;
