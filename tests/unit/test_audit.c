@@ -13,8 +13,7 @@
 #include <cmocka.h>
 
 #include "web/admin/audit.h"
-
-static char dir[] = "/tmp/cardupd-test-audit-XXXXXX";
+#include "scratch.h"
 
 static void
 test_lines_and_rotation(void **state)
@@ -24,14 +23,14 @@ test_lines_and_rotation(void **state)
 	struct stat st;
 
 	(void)state;
-	assert_non_null(a = audit_open(dir, 1000, 2, err, sizeof(err)));
+	assert_non_null(a = audit_open(scratch_dir, 1000, 2, err, sizeof(err)));
 	audit_log(a, 0, "10.0.0.1", "admin", "login", "logged in");
 	audit_log(a, 60, "10.0.0.1", "ad min", "setting", "device.id: \"a\" -> \"x\ny\"");
 	audit_tail(a, buf, sizeof(buf));
 	assert_string_equal(buf, "1970-01-01T00:00:00Z 10.0.0.1 admin login logged in\n"
 	    "1970-01-01T00:01:00Z 10.0.0.1 ad_min setting device.id: \"a\" -> \"x?y\"\n");
 	audit_close(a);
-	assert_non_null(a = audit_open(dir, 1000, 2, err, sizeof(err)));	/* appends */
+	assert_non_null(a = audit_open(scratch_dir, 1000, 2, err, sizeof(err)));	/* appends */
 	audit_log(a, 120, NULL, "", "x", "%s", "");
 	audit_tail(a, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "logged in\n"));
@@ -39,15 +38,15 @@ test_lines_and_rotation(void **state)
 	for (int i = 0; i < 100; i++)
 		audit_log(a, 200 + i, "10.0.0.2", "admin", "setting", "record %03d padding "
 		    "padding padding", i);
-	snprintf(path, sizeof(path), "%s/audit.log", dir);
+	snprintf(path, sizeof(path), "%s/audit.log", scratch_dir);
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(st.st_size <= 1000);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	snprintf(path, sizeof(path), "%s/audit.log.1", dir);
+	snprintf(path, sizeof(path), "%s/audit.log.1", scratch_dir);
 	assert_int_equal(stat(path, &st), 0);
-	snprintf(path, sizeof(path), "%s/audit.log.2", dir);
+	snprintf(path, sizeof(path), "%s/audit.log.2", scratch_dir);
 	assert_int_equal(stat(path, &st), 0);
-	snprintf(path, sizeof(path), "%s/audit.log.3", dir);
+	snprintf(path, sizeof(path), "%s/audit.log.3", scratch_dir);
 	assert_int_equal(stat(path, &st), -1);		/* keep = 2 */
 	audit_tail(a, buf, 100);			/* whole lines only */
 	assert_true(strlen(buf) < 100);
@@ -79,7 +78,7 @@ test_anonymous_volume(void **state)
 	FILE *f;
 
 	(void)state;
-	snprintf(sub, sizeof(sub), "%s/anon", dir);
+	snprintf(sub, sizeof(sub), "%s/anon", scratch_dir);
 	assert_int_equal(mkdir(sub, 0700), 0);
 	assert_non_null(a = audit_open(sub, 4096, 2, err, sizeof(err)));
 	audit_log(a, 0, "10.0.0.1", "admin", "setting", "the record to keep");
@@ -105,23 +104,6 @@ test_anonymous_volume(void **state)
 	audit_close(a);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 int
 main(void)
 {
@@ -130,5 +112,5 @@ main(void)
 		cmocka_unit_test(test_anonymous_volume),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

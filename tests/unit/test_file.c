@@ -18,29 +18,18 @@
 #include <cmocka.h>
 
 #include "base/file.h"
+#include "scratch.h"
 
-static char dir[] = "/tmp/cardupd-test-file-XXXXXX";
 static char err[512];
 
 static void
 put(const char *name, const char *data, size_t len)
 {
-	char path[256];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	assert_non_null(f = fopen(path, "w"));
+	assert_non_null(f = fopen(scratch_path(name), "w"));
 	assert_int_equal(fwrite(data, 1, len, f), len);
 	fclose(f);
-}
-
-static const char *
-at(const char *name)
-{
-	static char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return path;
 }
 
 static void
@@ -50,32 +39,37 @@ test_read_regular(void **state)
 
 	(void)state;
 	put("a.txt", "hello\n", 6);
-	assert_int_equal(file_read(at("a.txt"), 6, FILE_TEXT, &b, err, sizeof(err)), 0);
+	assert_int_equal(file_read(scratch_path("a.txt"), 6, FILE_TEXT,
+	    &b, err, sizeof(err)), 0);
 	assert_int_equal(b.len, 6);
 	assert_string_equal(b.p, "hello\n");
 	file_free(&b);
 	assert_null(b.p);
 	file_free(&b);	/* twice is harmless */
 	/* one byte over the bound */
-	assert_int_equal(file_read(at("a.txt"), 5, 0, &b, err, sizeof(err)), -1);
+	assert_int_equal(file_read(scratch_path("a.txt"), 5, 0, &b, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "larger than 5 bytes"));
 	assert_null(b.p);
 	/* binary with FILE_SECRET, NUL bytes allowed without FILE_TEXT */
 	put("k.bin", "a\0b", 3);
-	assert_int_equal(file_read(at("k.bin"), 100, FILE_SECRET, &b, err, sizeof(err)), 0);
+	assert_int_equal(file_read(scratch_path("k.bin"), 100, FILE_SECRET,
+	    &b, err, sizeof(err)), 0);
 	assert_int_equal(b.len, 3);
 	assert_memory_equal(b.p, "a\0b", 3);
 	file_free(&b);
-	assert_int_equal(file_read(at("k.bin"), 100, FILE_TEXT, &b, err, sizeof(err)), -1);
+	assert_int_equal(file_read(scratch_path("k.bin"), 100, FILE_TEXT,
+	    &b, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "contains NUL bytes"));
 	put("e", "", 0);
-	assert_int_equal(file_read(at("e"), 100, 0, &b, err, sizeof(err)), 0);
+	assert_int_equal(file_read(scratch_path("e"), 100, 0, &b, err, sizeof(err)), 0);
 	assert_int_equal(b.len, 0);
 	assert_string_equal(b.p, "");
 	file_free(&b);
-	assert_int_equal(file_read(at("e"), 100, FILE_NONEMPTY, &b, err, sizeof(err)), -1);
+	assert_int_equal(file_read(scratch_path("e"), 100, FILE_NONEMPTY,
+	    &b, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "empty file"));
-	assert_int_equal(file_read(at("missing"), 100, 0, &b, err, sizeof(err)), -1);
+	assert_int_equal(file_read(scratch_path("missing"), 100, 0,
+	    &b, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "missing: No such file"));
 }
 
@@ -87,10 +81,10 @@ test_fifo_never_blocks(void **state)
 	struct timespec t0, t1;
 
 	(void)state;
-	assert_int_equal(mkfifo(at("fifo"), 0600), 0);
+	assert_int_equal(mkfifo(scratch_path("fifo"), 0600), 0);
 	alarm(5);	/* a blocking open() would hang here: fail loudly instead */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(file_read(at("fifo"), 100, 0, &b, err, sizeof(err)), -1);
+	assert_int_equal(file_read(scratch_path("fifo"), 100, 0, &b, err, sizeof(err)), -1);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	alarm(0);
 	assert_true(t1.tv_sec - t0.tv_sec < 2);
@@ -105,19 +99,21 @@ test_refuses_links_dirs_devices(void **state)
 
 	(void)state;
 	put("target", "x", 1);
-	snprintf(target, sizeof(target), "%s", at("target"));
-	assert_int_equal(symlink(target, at("link")), 0);
-	assert_int_equal(file_read(at("link"), 100, 0, &b, err, sizeof(err)), -1);
+	snprintf(target, sizeof(target), "%s", scratch_path("target"));
+	assert_int_equal(symlink(target, scratch_path("link")), 0);
+	assert_int_equal(file_read(scratch_path("link"), 100, 0, &b, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "symbolic link"));
 	/* FILE_FOLLOW (the configuration's own path): the link is followed, and a link to
 	 * something that is not a regular file is still refused. */
-	assert_int_equal(file_read(at("link"), 100, FILE_FOLLOW, &b, err, sizeof(err)), 0);
+	assert_int_equal(file_read(scratch_path("link"), 100, FILE_FOLLOW,
+	    &b, err, sizeof(err)), 0);
 	assert_int_equal(b.len, 1);
 	file_free(&b);
-	assert_int_equal(symlink("/dev/zero", at("devlink")), 0);
-	assert_int_equal(file_read(at("devlink"), 100, FILE_FOLLOW, &b, err, sizeof(err)), -1);
+	assert_int_equal(symlink("/dev/zero", scratch_path("devlink")), 0);
+	assert_int_equal(file_read(scratch_path("devlink"), 100, FILE_FOLLOW,
+	    &b, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "not a regular file"));
-	assert_int_equal(file_read(dir, 100, 0, &b, err, sizeof(err)), -1);
+	assert_int_equal(file_read(scratch_dir, 100, 0, &b, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "not a regular file"));
 	assert_int_equal(file_read("/dev/zero", 100, 0, &b, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "/dev/zero: not a regular file"));
@@ -127,7 +123,7 @@ test_refuses_links_dirs_devices(void **state)
 static int
 count_entries(void)
 {
-	DIR *d = opendir(dir);
+	DIR *d = opendir(scratch_dir);
 	struct dirent *e;
 	int n = 0;
 
@@ -147,7 +143,7 @@ test_write_atomic(void **state)
 	char path[256];
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s", at("w.conf"));
+	snprintf(path, sizeof(path), "%s", scratch_path("w.conf"));
 	assert_int_equal(file_write_atomic(path, "one\n", 4, 0640, err, sizeof(err)), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0640);
@@ -165,22 +161,23 @@ test_write_atomic(void **state)
 	{
 		char target[256];
 
-		snprintf(target, sizeof(target), "%s", at("t2"));
+		snprintf(target, sizeof(target), "%s", scratch_path("t2"));
 		assert_int_equal(symlink(target, path), 0);
 	}
 	assert_int_equal(file_write_atomic(path, "new", 3, 0600, err, sizeof(err)), 0);
 	assert_int_equal(lstat(path, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
-	assert_int_equal(file_read(at("t2"), 100, 0, &b, err, sizeof(err)), 0);
+	assert_int_equal(file_read(scratch_path("t2"), 100, 0, &b, err, sizeof(err)), 0);
 	assert_string_equal(b.p, "keep");
 	file_free(&b);
-	snprintf(path, sizeof(path), "%s/missing/a.conf", dir);
+	snprintf(path, sizeof(path), "%s/missing/a.conf", scratch_dir);
 	assert_int_equal(file_write_atomic(path, "x", 1, 0600, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "missing"));
 	/* a bare name writes in the current directory */
-	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(chdir(scratch_dir), 0);
 	assert_int_equal(file_write_atomic("w.conf.bare", "b", 1, 0600, err, sizeof(err)), 0);
-	assert_int_equal(file_read(at("w.conf.bare"), 10, 0, &b, err, sizeof(err)), 0);
+	assert_int_equal(file_read(scratch_path("w.conf.bare"), 10, 0,
+	    &b, err, sizeof(err)), 0);
 	file_free(&b);
 }
 
@@ -207,23 +204,6 @@ test_path_under(void **state)
 	assert_int_equal(file_path_under(NULL, "/"), 0);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 int
 main(void)
 {
@@ -235,5 +215,5 @@ main(void)
 		cmocka_unit_test(test_path_under),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

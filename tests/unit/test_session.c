@@ -17,13 +17,13 @@
 #include <cmocka.h>
 
 #include "cms/session.h"
+#include "scratch.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int gate_open, reports, dones;
 static char last_code[CMS_CODE_MAX];
 static struct cfg cfg;
-static char dir[] = "/tmp/test_session.XXXXXX";
 
 static void *
 fake_open(const char *reader, const struct card_identity *expect,
@@ -94,25 +94,15 @@ setup(void **state)
 	char cmd[512];
 
 	(void)state;
-	if (mkdtemp(dir) == NULL)
+	if (scratch_make() != 0)
 		return -1;
 	snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey ec -pkeyopt "
 	    "ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=test -keyout %s/k.pem "
-	    "-out %s/ca.pem >/dev/null 2>&1", dir, dir);
+	    "-out %s/ca.pem >/dev/null 2>&1", scratch_dir, scratch_dir);
 	if (system(cmd) != 0)
 		return -1;
-	snprintf(cfg.cms_anchors, sizeof(cfg.cms_anchors), "%s/ca.pem", dir);
+	snprintf(cfg.cms_anchors, sizeof(cfg.cms_anchors), "%s", scratch_path("ca.pem"));
 	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[300];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
 }
 
 /* Released before it ended: still counted; the owner waits before freeing. */
@@ -174,5 +164,5 @@ main(void)
 		cmocka_unit_test(test_threads_are_capped),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, scratch_teardown);
 }

@@ -21,6 +21,7 @@
 #include "core/config.h"
 #include "core/config_keys.h"
 #include "web/admin/settings.h"
+#include "scratch.h"
 
 #define BASE "; kiosk 17, hall B\n[cms]\nurl = https://cms.example.org/api\n" \
 	"trust_anchors = /etc/ca.pem ; pinned\n" \
@@ -103,8 +104,6 @@ test_refused_values(void **state)
 	assert_int_equal(settings_value_ok("a;b", &why), 0);
 }
 
-static char dir[] = "/tmp/cardupd-test-settings-XXXXXX";
-
 static void
 test_write_atomic(void **state)
 {
@@ -112,7 +111,7 @@ test_write_atomic(void **state)
 	struct stat st;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/a.conf", dir);
+	snprintf(path, sizeof(path), "%s/a.conf", scratch_dir);
 	assert_int_equal(file_write_atomic(path, "one\n", 4, 0640, err, sizeof(err)), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0640);
@@ -124,7 +123,7 @@ test_write_atomic(void **state)
 	assert_string_equal(back, "two\n");
 	free(back);
 	assert_null(file_read_text(path, 2, err, sizeof(err)));
-	snprintf(path, sizeof(path), "%s/missing/a.conf", dir);
+	snprintf(path, sizeof(path), "%s/missing/a.conf", scratch_dir);
 	assert_int_equal(file_write_atomic(path, "x", 1, 0600, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "missing"));
 }
@@ -156,7 +155,7 @@ test_sigkill_never_breaks(void **state)
 	int survived_a = 0, survived_b = 0;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/kill.conf", dir);
+	snprintf(path, sizeof(path), "%s/kill.conf", scratch_dir);
 	assert_int_equal(file_write_atomic(path, va, strlen(va), 0600, err,
 	    sizeof(err)), 0);
 	for (int round = 0; round < 100; round++) {
@@ -223,23 +222,6 @@ test_may_change(void **state)
 	assert_null(settings_may_change(0, 0, 0, "debug", "/etc/cardupd", NULL));
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 int
 main(void)
 {
@@ -252,5 +234,5 @@ main(void)
 		cmocka_unit_test(test_may_change),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }
