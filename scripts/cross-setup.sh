@@ -9,6 +9,8 @@
 #
 # usage: cross-setup.sh ARCH          prints nothing on success when everything is in place
 set -eu
+# shellcheck source=scripts/private-apt.sh
+. "$(dirname "$0")/private-apt.sh"
 
 arch=${1:?usage: cross-setup.sh arm64|armhf}
 case $arch in
@@ -48,28 +50,14 @@ if [ -f "$root/sysroot.stamp" ] && [ "$(cat "$root/sysroot.stamp")" = "$want" ] 
 	exit 0
 fi
 echo "cross-setup: building the $arch sysroot in ${sysroot#"$top"/}"
-apt_dir=$root/apt
-rm -rf "$apt_dir" "$sysroot" "$root/sysroot.stamp"
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/sources" "$sysroot"
-: > "$apt_dir/status"
-# The machine's Debian sources, enabled ones only (.list / .sources).
-for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-	[ -f "$f" ] && cp "$f" "$apt_dir/sources/"
-done
-set -- -o Dir::State="$apt_dir" -o Dir::State::Lists="$apt_dir/lists" \
-    -o Dir::State::status="$apt_dir/status" -o Dir::Cache="$apt_dir/cache" \
-    -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$apt_dir/sources" \
-    -o APT::Architecture="$arch" -o APT::Architectures="$arch" \
-    -o Debug::NoLocking=1 -o APT::Sandbox::User=root -q
-# An index that fails (e.g. a security mirror mid-sync for this architecture) is
-# reported and the others are used; a package really missing fails the download below.
-apt-get "$@" update >"$root/apt-update.log" 2>&1 ||
-    { echo "cross-setup: warning: private apt-get update reported errors:" >&2;
-      grep '^E:' "$root/apt-update.log" | head -3 >&2; }
-apt-get "$@" install -d -y --no-install-recommends $SYSROOT_PKGS >"$root/apt-download.log" 2>&1 ||
+rm -rf "$sysroot" "$root/sysroot.stamp"
+mkdir -p "$sysroot"
+papt_init "$root/apt" "$arch"
+papt_update "$root/apt-update.log" cross-setup
+papt apt-get install -d -y --no-install-recommends $SYSROOT_PKGS >"$root/apt-download.log" 2>&1 ||
     { tail -20 "$root/apt-download.log" >&2; exit 1; }
 n=0
-for deb in "$apt_dir"/cache/archives/*.deb; do
+for deb in "$root"/apt/cache/archives/*.deb; do
 	dpkg -x "$deb" "$sysroot"
 	n=$((n + 1))
 done
@@ -84,6 +72,6 @@ done
 # Nothing under build/ may be named *.d: the top Makefile -includes every build/**/*.d.
 find "$sysroot" -name '*.d' -prune -exec rm -rf {} +
 rm -rf "$sysroot/usr/share/doc" "$sysroot/usr/share/man" "$sysroot/usr/share/locale"
-rm -rf "$apt_dir/cache/archives"/*.deb "$apt_dir/cache"/*.bin
+rm -rf "$root"/apt/cache/archives/*.deb "$root"/apt/cache/*.bin
 echo "$want" > "$root/sysroot.stamp"
 echo "cross-setup: $arch sysroot ready ($n packages, $(du -sh "$sysroot" | cut -f1))"

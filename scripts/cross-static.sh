@@ -9,6 +9,8 @@
 # the remote administration off (ADMIN: GnuTLS, libcrypt), so nothing else is needed.
 # usage: cross-static.sh ARCH           writes build/ARCH-static/cardupd
 set -eu
+# shellcheck source=scripts/private-apt.sh
+. "$(dirname "$0")/private-apt.sh"
 arch=${1:?usage: cross-static.sh arm64|armhf}
 case $arch in
 arm64) triplet=aarch64-linux-gnu ;;
@@ -37,11 +39,7 @@ if ! command -v flex >/dev/null 2>&1; then
 	    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends flex; }
 fi
 
-set -- -o Dir::State="$apt_dir" -o Dir::State::Lists="$apt_dir/lists" \
-    -o Dir::State::status="$apt_dir/status" -o Dir::Cache="$apt_dir/cache" \
-    -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$apt_dir/sources" \
-    -o APT::Architecture="$arch" -o APT::Architectures="$arch" \
-    -o Debug::NoLocking=1 -o APT::Sandbox::User=root -q
+papt_use "$apt_dir" "$arch"
 if [ ! -f "$src/.fetched" ]; then
 	# deb-src twins of the Debian entries, in the private apt only.
 	for f in "$apt_dir"/sources/*.sources; do
@@ -49,9 +47,9 @@ if [ ! -f "$src/.fetched" ]; then
 		case $f in *-src.sources) continue ;; esac
 		sed 's/^Types: deb$/Types: deb-src/' "$f" > "${f%.sources}-src.sources"
 	done
-	apt-get "$@" update >"$root/apt-update-src.log" 2>&1 || true
+	papt_update "$root/apt-update-src.log" cross-static
 	rm -rf "$src"; mkdir -p "$src"
-	(cd "$src" && apt-get "$@" source pcsc-lite libmicrohttpd >"$root/apt-source.log" 2>&1) ||
+	(cd "$src" && papt apt-get source pcsc-lite libmicrohttpd >"$root/apt-source.log" 2>&1) ||
 	    { tail -5 "$root/apt-source.log" >&2; exit 1; }
 	touch "$src/.fetched"
 fi

@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # The guest's base system for `make vm-test`: Debian packages for ARCH (arm64, armhf),
 # resolved and downloaded once by a *private* apt instance (its own state, cache and
-# architecture under build/vm/ARCH/apt, like scripts/cross-setup.sh), kept as .debs in
+# architecture under build/vm/ARCH/apt: scripts/private-apt.sh), kept as .debs in
 # build/vm/ARCH/debs with their versions in build/vm/ARCH/packages.lock. Nothing of the
 # machine's apt configuration is touched. Idempotent: prints nothing when in place.
 # usage: fetch-debs.sh ARCH
 set -eu
+# shellcheck source=scripts/private-apt.sh
+. "$(dirname "$0")/../../scripts/private-apt.sh"
 arch=${1:?usage: fetch-debs.sh arm64|armhf}
 case $arch in
 arm64) kflavour=arm64 ;;
@@ -30,29 +32,19 @@ if [ -f "$root/debs.stamp" ] && [ "$(cat "$root/debs.stamp")" = "$want" ]; then
 	exit 0
 fi
 echo "vm: fetching the $arch guest packages into ${debs#"$top"/}"
-rm -rf "$apt_dir" "$debs" "$root/debs.stamp"
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/sources" "$debs"
-: > "$apt_dir/status"
-for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-	[ -f "$f" ] && cp "$f" "$apt_dir/sources/"
-done
-set -- -o Dir::State="$apt_dir" -o Dir::State::Lists="$apt_dir/lists" \
-    -o Dir::State::status="$apt_dir/status" -o Dir::Cache="$apt_dir/cache" \
-    -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$apt_dir/sources" \
-    -o APT::Architecture="$arch" -o APT::Architectures="$arch" \
-    -o Debug::NoLocking=1 -o APT::Sandbox::User=root -q
-apt-get "$@" update >"$root/apt-update.log" 2>&1 ||
-    { echo "vm: warning: private apt-get update reported errors:" >&2;
-      grep '^E:' "$root/apt-update.log" | head -3 >&2; }
+rm -rf "$debs" "$root/debs.stamp"
+mkdir -p "$debs"
+papt_init "$apt_dir" "$arch"
+papt_update "$root/apt-update.log" vm
 # The kernel alone (its own dependencies, initramfs-tools & co, are not wanted): the
 # versioned image package the metapackage names.
-kpkg=$(apt-cache "$@" depends "linux-image-$kflavour" 2>/dev/null |
+kpkg=$(papt apt-cache depends "linux-image-$kflavour" 2>/dev/null |
     sed -n "s/^ *Depends: \(linux-image-[0-9].*-$kflavour\)$/\1/p" | head -1)
 [ -n "$kpkg" ] || { echo "vm: no linux-image-$kflavour in the $arch index" >&2; exit 1; }
 # shellcheck disable=SC2086 # PKGS is a list
-apt-get "$@" install -d -y --no-install-recommends $PKGS >"$root/apt-download.log" 2>&1 ||
+papt apt-get install -d -y --no-install-recommends $PKGS >"$root/apt-download.log" 2>&1 ||
     { tail -20 "$root/apt-download.log" >&2; exit 1; }
-(cd "$apt_dir/cache/archives" && apt-get "$@" download "$kpkg" >>"$root/apt-download.log" 2>&1) ||
+(cd "$apt_dir/cache/archives" && papt apt-get download "$kpkg" >>"$root/apt-download.log" 2>&1) ||
     { tail -20 "$root/apt-download.log" >&2; exit 1; }
 mv "$apt_dir"/cache/archives/*.deb "$debs/"
 for d in "$debs"/*.deb; do
