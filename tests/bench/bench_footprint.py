@@ -20,20 +20,13 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.join(HERE, "..", "..")
-sys.path.insert(0, os.path.join(HERE, "..", "rig"))
-
-from certs import make_pki            # noqa: E402
-from daemon import Cardupd, free_port  # noqa: E402
-from pcscd import PrivatePcscd        # noqa: E402
-from testcms import TestCMS           # noqa: E402
-from vcard import DEFAULT_GUID, Card  # noqa: E402
+from benchrig import ROOT, rig        # first: it puts tests/rig on the path
+from daemon import free_port
+from vcard import DEFAULT_GUID
 
 IDLE_S = float(os.environ.get("BENCH_IDLE_S", "20"))
 
@@ -96,11 +89,11 @@ def idle_wakeups(pid):
     return (switches(pid) - a) / IDLE_S
 
 
-def variant(name, binary, pki, pcscd, cms, conf):
+def variant(name, binary, r, conf):
     tmp = tempfile.mkdtemp(prefix="cardupd-fp-")
+    pcscd, cms = r.pcscd, r.cms
     n0 = len(cms.requests)
-    d = Cardupd(os.path.abspath(binary), tmp, pcscd.env, cms.url, pki["ca_cert"],
-                [cms.origin], conf)
+    d = r.cardupd(conf, binary=binary, tmp=tmp)
     t0 = time.monotonic()
     w0 = time.time()
     d.start(wait=False)
@@ -149,40 +142,28 @@ def anchor_opensc_notify(pcscd):
 
 
 def main():
-    binary = os.environ.get("CARDUPD_BIN", os.path.join(ROOT, "build", "cardupd"))
     noadmin = os.path.join(ROOT, "build", "noadmin", "cardupd")
-    tmp = tempfile.mkdtemp(prefix="cardupd-footprint-")
-    pki = make_pki(tmp)
-    pcscd = PrivatePcscd(tmp).start()
-    cms = TestCMS(pki["server_cert"], pki["server_key"]).start()
-    cms.script(DEFAULT_GUID.hex(), cms.nothing_pending("idle", recheck_after_s=0))
-    card = Card()
-    try:
-        card.insert(pcscd.port)
-        card.wait_seen()
+    with rig("cardupd-footprint-", daemon=False) as r:
+        r.cms.script(DEFAULT_GUID.hex(), r.cms.nothing_pending("idle", recheck_after_s=0))
+        r.card.insert(r.pcscd.port)
+        r.card.wait_seen()
         print("idle footprint, two readers, a card in, one kiosk page on SSE; idle %.0f s"
               % IDLE_S)
         print("  %-34s %7s %8s %10s %9s %10s" % ("process", "RSS KiB", "priv KiB",
                                                "wakeups/s", "API ms", "1st chk ms"))
         base = {"log": {"level": "warn"}}
-        variant("cardupd (admin not configured)", binary, pki, pcscd, cms, base)
+        variant("cardupd (admin not configured)", r.binary, r, base)
         st = tempfile.mkdtemp(prefix="cardupd-fp-admin-")
-        variant("cardupd (admin listener on)", binary, pki, pcscd, cms,
+        variant("cardupd (admin listener on)", r.binary, r,
                 dict(base, admin={"listen": "127.0.0.1:%d" % free_port(), "state_dir": st}))
         shutil.rmtree(st, ignore_errors=True)
         if os.path.exists(noadmin):
-            variant("cardupd ADMIN=n build", noadmin, pki, pcscd, cms, base)
+            variant("cardupd ADMIN=n build", noadmin, r, base)
         else:
             print("  %-34s (not built: make config-matrix)" % "cardupd ADMIN=n build")
-        print("  %-34s %7d %8d" % ("pcscd (anchor, same rig)", status_kb(pcscd.pid, "VmRSS"),
-                                   private_dirty_kb(pcscd.pid)))
-        anchor_opensc_notify(pcscd)
-    finally:
-        card.remove()
-        cms.stop()
-        pcscd.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
-
+        print("  %-34s %7d %8d" % ("pcscd (anchor, same rig)", status_kb(r.pcscd.pid, "VmRSS"),
+                                   private_dirty_kb(r.pcscd.pid)))
+        anchor_opensc_notify(r.pcscd)
 
 if __name__ == "__main__":
     main()

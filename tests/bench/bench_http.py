@@ -14,18 +14,12 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "rig"))
-
-from certs import make_pki            # noqa: E402
-from daemon import Cardupd, free_port  # noqa: E402
-from pcscd import PrivatePcscd        # noqa: E402
-from testcms import TestCMS           # noqa: E402
-from vcard import DEFAULT_GUID, Card  # noqa: E402
+from benchrig import rig              # first: it puts tests/rig on the path
+from daemon import free_port
+from vcard import DEFAULT_GUID
 
 SECS = int(os.environ.get("BENCH_HTTP_S", "5"))
 CONNS = 16
@@ -72,39 +66,27 @@ def main():
         if shutil.which(tool) is None and not os.path.exists("/usr/sbin/" + tool):
             print("bench_http: %s not installed (make deps): skipped" % tool)
             return 0
-    binary = os.environ.get("CARDUPD_BIN", os.path.join(HERE, "..", "..", "build", "cardupd"))
-    tmp = tempfile.mkdtemp(prefix="cardupd-http-")
-    pki = make_pki(tmp)
-    pcscd = PrivatePcscd(tmp).start()
-    cms = TestCMS(pki["server_cert"], pki["server_key"]).start()
-    cms.script(DEFAULT_GUID.hex(), cms.nothing_pending("http"))
-    d = Cardupd(os.path.abspath(binary), tmp, pcscd.env, cms.url, pki["ca_cert"],
-                [cms.origin], {"log": {"level": "warn"}}).start()
-    card = Card()
     ng = None
-    try:
-        card.insert(pcscd.port)
-        d.wait_phase(pcscd.reader_names[0], "up_to_date")
-        url = d.url + "/api/v1/state"
-        body = urllib.request.urlopen(url).read()
-        ng, ngurl = nginx(body, tmp)
-        c = wrk(url)
-        n = wrk(ngurl)
-        print("GET /api/v1/state (%d bytes), wrk 1 thread, %d connections, %d s, loopback:"
-              % (len(body), CONNS, SECS))
-        print("  %-28s %10s %8s %8s" % ("server", "req/s", "p50", "p99"))
-        print("  %-28s %10.0f %8s %8s" % ("cardupd (1 MHD thread)", c[0], c[1], c[2]))
-        print("  %-28s %10.0f %8s %8s" % ("nginx (1 worker, anchor)", n[0], n[1], n[2]))
-        print("  ratio cardupd/nginx: %.2f" % (c[0] / n[0]))
-    finally:
-        if ng is not None:
-            ng.terminate()
-            ng.wait(5)
-        card.remove()
-        d.stop()
-        cms.stop()
-        pcscd.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+    with rig("cardupd-http-") as r:
+        try:
+            r.cms.script(DEFAULT_GUID.hex(), r.cms.nothing_pending("http"))
+            r.card.insert(r.pcscd.port)
+            r.d.wait_phase(r.reader, "up_to_date")
+            url = r.d.url + "/api/v1/state"
+            body = urllib.request.urlopen(url).read()
+            ng, ngurl = nginx(body, r.tmp)
+            c = wrk(url)
+            n = wrk(ngurl)
+            print("GET /api/v1/state (%d bytes), wrk 1 thread, %d connections, %d s, loopback:"
+                  % (len(body), CONNS, SECS))
+            print("  %-28s %10s %8s %8s" % ("server", "req/s", "p50", "p99"))
+            print("  %-28s %10.0f %8s %8s" % ("cardupd (1 MHD thread)", c[0], c[1], c[2]))
+            print("  %-28s %10.0f %8s %8s" % ("nginx (1 worker, anchor)", n[0], n[1], n[2]))
+            print("  ratio cardupd/nginx: %.2f" % (c[0] / n[0]))
+        finally:
+            if ng is not None:
+                ng.terminate()
+                ng.wait(5)
     return 0
 
 

@@ -6,19 +6,11 @@ switches of every cardupd thread over 10 s, and report its memory (RSS)."""
 
 import glob
 import os
-import sys
-import tempfile
 import time
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "rig"))
-
-from certs import make_pki            # noqa: E402
-from daemon import Cardupd            # noqa: E402
-from pcscd import PrivatePcscd        # noqa: E402
-from testcms import TestCMS           # noqa: E402
-from vcard import DEFAULT_GUID, Card  # noqa: E402
+from benchrig import rig              # first: it puts tests/rig on the path
+from vcard import DEFAULT_GUID
 
 IDLE_S = float(os.environ.get("BENCH_IDLE_S", "10"))
 
@@ -49,22 +41,14 @@ def rss_kb(pid):
 
 
 def main():
-    binary = os.environ.get("CARDUPD_BIN", os.path.join(HERE, "..", "..", "build", "cardupd"))
-    tmp = tempfile.mkdtemp(prefix="cardupd-idle-")
-    pki = make_pki(tmp)
-    pcscd = PrivatePcscd(tmp).start()
-    cms = TestCMS(pki["server_cert"], pki["server_key"]).start()
-    cms.script(DEFAULT_GUID.hex(), cms.nothing_pending("idle"))
-    d = Cardupd(os.path.abspath(binary), tmp, pcscd.env, cms.url, pki["ca_cert"],
-                [cms.origin], {"log": {"level": "warn"}}).start()
-    card = Card()
-    try:
-        card.insert(pcscd.port)
-        d.wait_phase(pcscd.reader_names[0], "up_to_date")
-        events = urllib.request.urlopen(d.url + "/api/v1/events", timeout=30)
+    with rig("cardupd-idle-") as r:
+        r.cms.script(DEFAULT_GUID.hex(), r.cms.nothing_pending("idle"))
+        r.card.insert(r.pcscd.port)
+        r.d.wait_phase(r.reader, "up_to_date")
+        events = urllib.request.urlopen(r.d.url + "/api/v1/events", timeout=30)
         events.readline()
         time.sleep(1.5)                 # pcscd powers the idle card down after ~1 s
-        pid = d.proc.pid
+        pid = r.d.proc.pid
         before, tb = switches(pid)
         time.sleep(IDLE_S)
         after, ta = switches(pid)
@@ -75,11 +59,6 @@ def main():
             print("    %-16s %d" % (name, n - tb.get(tid, (name, n))[1]))
         print("  RSS: %d KiB" % rss_kb(pid))
         events.close()
-    finally:
-        card.remove()
-        d.stop()
-        cms.stop()
-        pcscd.stop()
 
 
 if __name__ == "__main__":

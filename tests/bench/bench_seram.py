@@ -8,19 +8,11 @@ TLS test CMS with the scripted remote agent)."""
 
 import os
 import statistics
-import sys
-import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "rig"))
-
-from certs import make_pki                                    # noqa: E402
-from daemon import Cardupd                                    # noqa: E402
-from pcscd import PrivatePcscd                                # noqa: E402
-from testcms import TestCMS                                   # noqa: E402
-from testseram import RemoteAgent, apdus, get_data, select_piv, start, stop  # noqa: E402
-from vcard import DEFAULT_GUID, Card                          # noqa: E402
+from benchrig import rig              # first: it puts tests/rig on the path
+from testseram import RemoteAgent, apdus, get_data, select_piv, start, stop
+from vcard import DEFAULT_GUID
 
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 TICK = os.sysconf("SC_CLK_TCK")
@@ -33,37 +25,28 @@ def cpu_s(pid):
 
 
 def main():
-    binary = os.environ.get("CARDUPD_BIN", os.path.join(HERE, "..", "..", "build", "cardupd"))
-    tmp = tempfile.mkdtemp(prefix="cardupd-bench-")
-    pki = make_pki(tmp)
-    pcscd = PrivatePcscd(tmp).start()
-    cms = TestCMS(pki["server_cert"], pki["server_key"]).start()
-    d = Cardupd(os.path.abspath(binary), tmp, pcscd.env, cms.url, pki["ca_cert"],
-                [cms.origin], {"log": {"level": "warn"}}).start()
-    reader = pcscd.reader_names[0]
-    card = Card()
     wall, cpu = [], []
     cpu_all = 0.0
-    try:
+    with rig("cardupd-bench-") as r:
         for _ in range(RUNS):
             orders = [dict(start(), delay=0)] + [apdus([select_piv()] + [get_data(bytes.fromhex("5FC102"))] * 4)
                                   for _ in range(4)] + [stop()]
-            ra = RemoteAgent(cms, orders)
-            cms.script(DEFAULT_GUID.hex(), cms.pending("bench", agent={"seram_url": ra.url}))
-            card.insert(pcscd.port)
-            r = d.wait_phase(reader, "prompt", timeout=10)
-            c0, t0 = cpu_s(d.proc.pid), time.monotonic()
-            d.post("/api/v1/prompt/proceed", {"reader": reader, "prompt": r["prompt"]["id"]})
-            d.wait_for(lambda s: any(x["name"] == reader and x["phase"] == "reinsert"
-                                     for x in s["readers"]), timeout=20, what="session end")
+            ra = RemoteAgent(r.cms, orders)
+            r.cms.script(DEFAULT_GUID.hex(), r.cms.pending("bench", agent={"seram_url": ra.url}))
+            r.card.insert(r.pcscd.port)
+            st = r.d.wait_phase(r.reader, "prompt", timeout=10)
+            c0, t0 = cpu_s(r.d.proc.pid), time.monotonic()
+            r.d.post("/api/v1/prompt/proceed", {"reader": r.reader, "prompt": st["prompt"]["id"]})
+            r.d.wait_for(lambda s: any(x["name"] == r.reader and x["phase"] == "reinsert"
+                                       for x in s["readers"]), timeout=20, what="session end")
             wall.append((time.monotonic() - t0) * 1000)
-            cpu.append((cpu_s(d.proc.pid) - c0) * 1000)
+            cpu.append((cpu_s(r.d.proc.pid) - c0) * 1000)
             cpu_all += cpu[-1]
             n_apdus = sum(len(c.get("listOfCAPDU", [])) for o in orders
                           for c in o.get("ramCommands", []))
             assert n_apdus == 20
-            card.remove()
-            d.wait_phase(reader, "idle")
+            r.card.remove()
+            r.d.wait_phase(r.reader, "idle")
         print("SERAM session, 20 APDUs in 4 orders, loopback, %d runs:" % RUNS)
         print("  wall time Proceed -> reinsert: median %.0f ms (min %.0f, max %.0f)"
               % (statistics.median(wall), min(wall), max(wall)))
@@ -71,11 +54,6 @@ def main():
         # figure; it includes answering this bench's state polls.
         print("  cardupd CPU time in it:        mean %.1f ms per session over %d sessions"
               % (cpu_all / RUNS, RUNS))
-    finally:
-        card.remove()
-        d.stop()
-        cms.stop()
-        pcscd.stop()
 
 
 if __name__ == "__main__":
