@@ -140,7 +140,7 @@ test_write_atomic(void **state)
 {
 	struct file_buf b;
 	struct stat st;
-	char path[256];
+	char path[256], *text;
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s", scratch_path("w.conf"));
@@ -154,6 +154,11 @@ test_write_atomic(void **state)
 	assert_int_equal(file_read(path, 100, FILE_TEXT, &b, err, sizeof(err)), 0);
 	assert_string_equal(b.p, "two\n");
 	file_free(&b);
+	/* the same bounded read as a C string */
+	assert_non_null(text = file_read_text(path, 100, err, sizeof(err)));
+	assert_string_equal(text, "two\n");
+	free(text);
+	assert_null(file_read_text(path, 2, err, sizeof(err)));
 	assert_int_equal(count_entries(), 1);	/* no temporary file left */
 	/* a link at path is replaced, its target untouched */
 	put("t2", "keep", 4);

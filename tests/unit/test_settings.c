@@ -104,30 +104,6 @@ test_refused_values(void **state)
 	assert_int_equal(settings_value_ok("a;b", &why), 0);
 }
 
-static void
-test_write_atomic(void **state)
-{
-	char path[128], err[256], *back;
-	struct stat st;
-
-	(void)state;
-	snprintf(path, sizeof(path), "%s/a.conf", scratch_dir);
-	assert_int_equal(file_write_atomic(path, "one\n", 4, 0640, err, sizeof(err)), 0);
-	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0640);
-	chmod(path, 0600);
-	assert_int_equal(file_write_atomic(path, "two\n", 4, 0644, err, sizeof(err)), 0);
-	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0600);	/* the old mode is kept */
-	assert_non_null(back = file_read_text(path, 100, err, sizeof(err)));
-	assert_string_equal(back, "two\n");
-	free(back);
-	assert_null(file_read_text(path, 2, err, sizeof(err)));
-	snprintf(path, sizeof(path), "%s/missing/a.conf", scratch_dir);
-	assert_int_equal(file_write_atomic(path, "x", 1, 0600, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "missing"));
-}
-
 /* Two complete, valid configurations of a few dozen KiB each, so that a kill lands
  * in the middle of a write often. */
 static char *
@@ -229,7 +205,6 @@ main(void)
 		cmocka_unit_test(test_update_in_place),
 		cmocka_unit_test(test_duplicates_and_empty),
 		cmocka_unit_test(test_refused_values),
-		cmocka_unit_test(test_write_atomic),
 		cmocka_unit_test(test_sigkill_never_breaks),
 		cmocka_unit_test(test_may_change),
 	};
