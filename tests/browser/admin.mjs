@@ -7,7 +7,8 @@
 //   CARDUPD_BIN=build/cardupd node tests/browser/admin.mjs
 //
 // Setup code → first password, dashboard, a bad and a good settings change, markup
-// shown as text, logout/login, a bad and a good trust anchor upload. Exit status 1 on
+// shown as text, logout/login, a bad and a good trust anchor upload, an axe-core audit
+// of every screen shot (0 violations). Exit status 1 on
 // failure. Screenshots go to tests/browser/screenshots/admin-*.png.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -17,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rig } from './lib/rig.mjs';
 import { launch } from './lib/browser.mjs';
+import { auditA11y } from './lib/a11y.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SHOTS = path.join(here, 'screenshots');
@@ -46,7 +48,13 @@ async function main() {
   fs.mkdirSync(SHOTS, { recursive: true });
   let rig, browser, failed = false, shown = null;
   const trail = [];
-  const shot = async (page, name) => page.screenshot({ path: path.join(SHOTS, `admin-${name}.png`), fullPage: true });
+  // Every screen shot is also audited by axe-core (lib/a11y.mjs, the kiosk's rules):
+  // the findings are asserted at the end, named by screen.
+  const a11y = [];
+  const shot = async (page, name) => {
+    await page.screenshot({ path: path.join(SHOTS, `admin-${name}.png`), fullPage: true });
+    for (const v of await auditA11y(page)) a11y.push(`${name}: ${v}`);
+  };
   try {
     rig = await Rig.start();
     const port = await freePort();
@@ -182,6 +190,10 @@ async function main() {
     await page.waitForFunction(() => /cardupd test CA/.test(document.querySelector('#anchors-list tbody').textContent));
     await shot(page, 'anchors');
     console.log('  ok    trust anchors: bad PEM refused, good PEM installed');
+
+    // 6. Accessibility: no axe-core violation on any screen shot above.
+    assert.deepEqual(a11y, [], 'accessibility violations (axe-core)');
+    console.log('  ok    accessibility: axe-core finds no violation on the admin screens');
   } catch (e) {
     failed = true;
     console.log('  FAIL  ' + (e.stack || e));
