@@ -26,9 +26,12 @@ import urllib.request
 
 from benchrig import ROOT, rig        # first: it puts tests/rig on the path
 from daemon import free_port
+from smaps import print_breakdown
 from vcard import DEFAULT_GUID
 
 IDLE_S = float(os.environ.get("BENCH_IDLE_S", "20"))
+# BENCH_SMAPS=1: each cardupd variant's RSS broken down per mapping (tests/bench/smaps.py)
+SMAPS = os.environ.get("BENCH_SMAPS", "") not in ("", "0")
 
 
 def status_kb(pid, key):
@@ -112,6 +115,8 @@ def variant(name, binary, r, conf):
         events.close()
         print("  %-34s %7d %8d %10.2f %9.1f %10.1f" % (name, rss, priv, wk, t_api * 1000,
                                                        t_check * 1000))
+        if SMAPS:
+            print_breakdown(pid)
     finally:
         d.stop()
         shutil.rmtree(tmp, ignore_errors=True)

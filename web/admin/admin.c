@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #include "base/log.h"
@@ -105,7 +106,7 @@ admin_start(const struct cfg *cfg, const char *cfg_path, admin_cmd_cb cb, void *
 	struct admin_server *as;
 	struct sockaddr_storage ss;
 	char e2[1024];
-	int port, ipv6;
+	int port, ipv6, rc;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS |
 	    MHD_USE_ERROR_LOG;
 
@@ -118,6 +119,12 @@ admin_start(const struct cfg *cfg, const char *cfg_path, admin_cmd_cb cb, void *
 	}
 	if (ipv6)
 		flags |= MHD_USE_IPv6;
+	/* The one place GnuTLS is initialised (no library constructor does: firmware/main.c);
+	 * for the process's life, the listener starts once. */
+	if ((rc = gnutls_global_init()) < 0) {
+		snprintf(err, errlen, "GnuTLS: %s", gnutls_strerror(rc));
+		return NULL;
+	}
 	if (mkdir(cfg->admin_state_dir, 0700) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "admin.state_dir %s: %s", cfg->admin_state_dir,
 		    strerror(errno));
