@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* metrics.h — counters and the recent checks for the admin dashboard and GET /metrics
- * (Prometheus text format). Pure and owned by the main loop: it records, then renders
- * text that goes into the published admin snapshot. */
+ * (Prometheus text format). Pure. The main loop owns and records them (metrics.c) and
+ * publishes a copy in the admin snapshot (core/view.c); the admin listener renders the
+ * text from that copy when it is scraped (metrics_text.c, web/admin/status.c), not on
+ * every state change. */
 #ifndef CARDUPD_METRICS_H
 #define CARDUPD_METRICS_H
 
@@ -57,7 +59,18 @@ struct metrics {
 	int64_t			anchors_not_after;	/* earliest expiry, unix time */
 };
 
+/* What GET /metrics shows besides struct metrics, taken from the agent when the main
+ * loop publishes. */
+struct metrics_gauges {
+	struct agent_counters	count;		/* the agent's counters */
+	int			readers, cards;	/* readers present, those with a card */
+	int			pcscd_up;	/* 1: connected to pcscd */
+};
+
 void metrics_init(struct metrics *m);
+
+/* Fills g from the agent and pcscd_up (connected to pcscd now). */
+void metrics_gauges_take(struct metrics_gauges *g, const struct agent *a, int pcscd_up);
 
 /* The result label of a check: "none", "pending" or the failure code. */
 const char *metrics_result_label(const struct cms_result *res);
@@ -87,10 +100,9 @@ void metrics_set_anchors(struct metrics *m, size_t n, int64_t earliest_not_after
 /* The i-th most recent check (0 = newest), or NULL. */
 const struct metrics_check *metrics_recent(const struct metrics *m, size_t i);
 
-/* Prometheus text exposition of m, the agent's counters and the state gauges computed
- * from the agent (readers and cards present) and pcscd_up (connected to pcscd now):
- * every series in docs/monitoring.md. Returns malloc'd text (caller frees) or NULL on
- * allocation failure. */
-char *metrics_render(const struct metrics *m, const struct agent *a, int pcscd_up);
+/* metrics_text.c */
+/* Prometheus text exposition of m and g: every series in docs/monitoring.md. Returns
+ * malloc'd text (caller frees) or NULL on allocation failure. Called when scraped. */
+char *metrics_render(const struct metrics *m, const struct metrics_gauges *g);
 
 #endif

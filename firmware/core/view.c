@@ -86,6 +86,26 @@ to_string(json_object *root)
 	return js;
 }
 
+/* The end of both snapshots' making: root becomes the snapshot's text (*text, which
+ * the snapshot owns). A snapshot whose text could not be made is freed: NULL. */
+static void *
+seal(void *snap, char **text, json_object *root)
+{
+	if ((*text = to_string(root)) == NULL) {
+		free(snap);
+		return NULL;
+	}
+	return snap;
+}
+
+/* Frees a snapshot and its text (both may be NULL). */
+static void
+drop(void *snap, char *text)
+{
+	free(text);
+	free(snap);
+}
+
 /* A reader's pending updates, [{"type", "description"}], for both snapshots. */
 static json_object *
 updates_json(const struct agent_reader *r)
@@ -102,6 +122,19 @@ updates_json(const struct agent_reader *r)
 		json_object_array_add(ups, ju);
 	}
 	return ups;
+}
+
+/* A reader's object as both snapshots start it: name, card, phase. */
+static json_object *
+reader_json(const struct agent_reader *r)
+{
+	json_object *jr = json_object_new_object();
+
+	json_object_object_add(jr, "name", json_object_new_string(r->name));
+	json_object_object_add(jr, "card",
+	    json_object_new_string(r->card_present ? "present" : "absent"));
+	json_object_object_add(jr, "phase", json_object_new_string(agent_phase_name(r->phase)));
+	return jr;
 }
 
 static void prereq(json_object *arr, const char *id, const char *name, int ok,
@@ -155,12 +188,7 @@ view_kiosk(const struct agent *a, const struct cfg *cfg, const char *kiosk_origi
 		v = &s->r[s->n++];
 		snprintf(v->name, sizeof(v->name), "%s", r->name);
 		v->card_present = r->card_present;
-		jr = json_object_new_object();
-		json_object_object_add(jr, "name", json_object_new_string(r->name));
-		json_object_object_add(jr, "card",
-		    json_object_new_string(r->card_present ? "present" : "absent"));
-		json_object_object_add(jr, "phase",
-		    json_object_new_string(agent_phase_name(r->phase)));
+		jr = reader_json(r);
 		if (r->phase == AGENT_PROMPT) {
 			snprintf(v->prompt_id, sizeof(v->prompt_id), "%s", r->prompt_id);
 			portal_url(v->portal_url, sizeof(v->portal_url), r, cfg, kiosk_origin);
@@ -185,12 +213,8 @@ view_kiosk(const struct agent *a, const struct cfg *cfg, const char *kiosk_origi
 		json_object_array_add(readers, jr);
 	}
 	json_object_object_add(root, "readers", readers);
-	s->json = to_string(root);
-	s->json_len = s->json ? strlen(s->json) : 0;
-	if (s->json == NULL) {
-		free(s);
-		return NULL;
-	}
+	if ((s = seal(s, &s->json, root)) != NULL)
+		s->json_len = strlen(s->json);
 	return s;
 }
 
@@ -198,10 +222,7 @@ view_kiosk(const struct agent *a, const struct cfg *cfg, const char *kiosk_origi
 void
 web_snapshot_free(struct web_snapshot *snap)
 {
-	if (snap == NULL)
-		return;
-	free(snap->json);
-	free(snap);
+	drop(snap, snap != NULL ? snap->json : NULL);
 }
 
 static void
@@ -243,12 +264,7 @@ view_admin(const struct agent *a, const struct cfg *cfg, const struct metrics *m
 			continue;
 		snprintf(s->r[s->n].name, sizeof(s->r[s->n].name), "%s", r->name);
 		s->r[s->n++].card_present = r->card_present;
-		jr = json_object_new_object();
-		json_object_object_add(jr, "name", json_object_new_string(r->name));
-		json_object_object_add(jr, "card",
-		    json_object_new_string(r->card_present ? "present" : "absent"));
-		json_object_object_add(jr, "phase",
-		    json_object_new_string(agent_phase_name(r->phase)));
+		jr = reader_json(r);
 		json_object_object_add(jr, "message", str_or_null(r->message));
 		json_object_object_add(jr, "code", str_or_null(r->code));
 		json_object_object_add(jr, "updates", r->phase == AGENT_PROMPT ||
@@ -301,24 +317,18 @@ view_admin(const struct agent *a, const struct cfg *cfg, const struct metrics *m
 	snprintf(detail, sizeof(detail), "unix time %lld", wall);
 	prereq(pre, "clock", "Clock plausible", wall >= CLOCK_PLAUSIBLE, detail);
 	json_object_object_add(root, "prerequisites", pre);
-	s->status_json = to_string(root);
-	s->metrics = metrics_render(m, a, pcsc_up);
-	if (s->status_json == NULL || s->metrics == NULL) {
-		admin_snapshot_free(s);
-		return NULL;
-	}
-	return s;
+	/* The Prometheus text is not rendered here: GET /metrics renders these copies
+	 * when scraped (web/admin/status.c), far less often than the state changes. */
+	s->metrics = *m;
+	metrics_gauges_take(&s->gauges, a, pcsc_up);
+	return seal(s, &s->status_json, root);
 }
 
 /* see view.h */
 void
 admin_snapshot_free(struct admin_snapshot *snap)
 {
-	if (snap == NULL)
-		return;
-	free(snap->status_json);
-	free(snap->metrics);
-	free(snap);
+	drop(snap, snap != NULL ? snap->status_json : NULL);
 }
 
 /* see view.h */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* view.h — what the two listeners show, built from the agent by the main loop and
  * published immutable: the kiosk snapshot (SPEC §5 state document plus what the kiosk
- * handlers need: prompt ids, portal URLs) and the admin snapshot (dashboard JSON,
- * Prometheus text, the running configuration). A reader's update list is rendered
- * once for both; the manual-check reader choice both listeners make is here too.
+ * handlers need: prompt ids, portal URLs) and the admin snapshot (dashboard JSON, the
+ * counters GET /metrics renders when scraped, the running configuration). A reader's
+ * update list is rendered once for both; the manual-check reader choice both listeners
+ * make is here too.
  * Pure: everything comes from the arguments; nothing identifying the card holder goes
  * into either snapshot. */
 #ifndef CARDUPD_VIEW_H
@@ -46,7 +47,8 @@ struct web_snapshot {
 struct admin_snapshot {
 	unsigned long		 seq;
 	char			*status_json;	/* readers, recent checks, CMS, prerequisites */
-	char			*metrics;	/* Prometheus text */
+	struct metrics		 metrics;	/* copies, for metrics_render() when */
+	struct metrics_gauges	 gauges;	/*   GET /metrics is scraped */
 	struct cfg		 cfg;		/* the running configuration */
 	size_t			 n;
 	struct view_reader	 r[CONFIG_MAX_READERS];

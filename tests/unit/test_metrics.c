@@ -53,6 +53,17 @@ assert_well_formed(const char *t)
 	}
 }
 
+/* The exposition as a scrape renders it: the gauges taken from the agent, as the main
+ * loop takes them when it publishes. */
+static char *
+render(const struct metrics *m, const struct agent *a, int pcscd_up)
+{
+	struct metrics_gauges g;
+
+	metrics_gauges_take(&g, a, pcscd_up);
+	return metrics_render(m, &g);
+}
+
 static void
 check(struct metrics *m, enum cms_outcome o, const char *code, int http, int resumed,
     long ms)
@@ -87,7 +98,7 @@ test_render(void **state)
 	check(&m, CMS_OUT_FAILED, "tls_untrusted", 0, 0, 7000);
 	check(&m, CMS_OUT_NONE, "", 404, 1, 90000);
 	metrics_pcscd_reconnect(&m);
-	t = metrics_render(&m, &a, 1);
+	t = render(&m, &a, 1);
 	assert_non_null(t);
 	assert_non_null(strstr(t, "cardupd_checks_total{result=\"none\"} 2\n"));
 	assert_non_null(strstr(t, "cardupd_checks_total{result=\"pending\"} 1\n"));
@@ -144,7 +155,7 @@ test_gauges(void **state)
 	(void)state;
 	memset(&a, 0, sizeof(a));
 	metrics_init(&m);
-	t = metrics_render(&m, &a, 0);
+	t = render(&m, &a, 0);
 	assert_non_null(t);
 	snprintf(want, sizeof(want), "cardupd_build_info{version=\"%s\"} 1\n", CARDUPD_VERSION);
 	assert_non_null(strstr(t, want));
@@ -180,7 +191,7 @@ test_gauges(void **state)
 	r.breaker_open = 1;
 	metrics_record_check(&m, "R", "manual", &r, 5, 1700000000);
 	metrics_set_anchors(&m, 2, 1893456000);
-	t = metrics_render(&m, &a, 1);
+	t = render(&m, &a, 1);
 	assert_non_null(t);
 	assert_non_null(strstr(t, "\ncardupd_pcscd_up 1\n"));
 	assert_non_null(strstr(t, "\ncardupd_cms_breaker_open 1\n"));
@@ -203,7 +214,7 @@ test_gauges(void **state)
 	r.breaker_open = 0;
 	metrics_record_check(&m, "R", "manual", &r, 5, 1700000000);
 	metrics_set_anchors(&m, 0, 1893456000);
-	t = metrics_render(&m, &a, 1);
+	t = render(&m, &a, 1);
 	assert_non_null(strstr(t, "\ncardupd_cms_breaker_open 0\n"));
 	assert_null(strstr(t, "cardupd_trust_anchors"));
 	free(t);
@@ -228,7 +239,7 @@ test_readers(void **state)
 	metrics_read_error(&m, "Virtual PCD 00 00", READER_ERR_CONNECT);
 	metrics_read_error(&m, "Virtual PCD 00 00", (enum reader_error)99);
 	metrics_read_error(&m, "Virtual PCD 00 01", READER_ERR_ANSWER);
-	t = metrics_render(&m, &a, 1);
+	t = render(&m, &a, 1);
 	assert_non_null(t);
 	assert_non_null(strstr(t, "# TYPE cardupd_reader_appeared_total counter\n"));
 	assert_non_null(strstr(t, "cardupd_reader_appeared_total{reader=\"Virtual PCD 00 00\"} 2\n"));
@@ -257,7 +268,7 @@ test_readers(void **state)
 		metrics_reader_appeared(&m, name);
 	}
 	assert_int_equal(m.n_readers, METRICS_READERS);
-	t = metrics_render(&m, &a, 1);
+	t = render(&m, &a, 1);
 	assert_non_null(strstr(t, "cardupd_reader_appeared_total{reader=\"other\"} 27\n"));
 	assert_non_null(strstr(t, "cardupd_reader_appeared_total{reader=\"Reader 12\"} 1\n"));
 	assert_null(strstr(t, "reader=\"Reader 13\""));

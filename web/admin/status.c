@@ -110,20 +110,36 @@ adm_get_info(struct admin_server *as, struct MHD_Connection *conn, const struct 
 	return web_send_json(conn, &admin_site, MHD_HTTP_OK, o, NULL);
 }
 
-/* see server.h */
+/* see server.h. The text is rendered now, from the counters the main loop published
+ * (core/view.c copies them into the snapshot): a scrape every 15 s or so costs less
+ * than rendering on every state change. They are copied out first, so the lock is
+ * held for a copy, never for the rendering. */
 enum MHD_Result
 adm_get_metrics(struct admin_server *as, struct MHD_Connection *conn)
 {
+	struct metrics *m;
+	struct metrics_gauges g;
+	char *text;
 	enum MHD_Result ret;
 
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return web_send_error(conn, &admin_site, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
 	pthread_mutex_lock(&as->mu);
 	if (as->snap == NULL) {
 		pthread_mutex_unlock(&as->mu);
+		free(m);
 		return web_send_error(conn, &admin_site, MHD_HTTP_SERVICE_UNAVAILABLE, "starting");
 	}
-	ret = web_send_buf(conn, &admin_site, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-	    as->snap->metrics, strlen(as->snap->metrics), NULL);
+	*m = as->snap->metrics;
+	g = as->snap->gauges;
 	pthread_mutex_unlock(&as->mu);
+	text = metrics_render(m, &g);
+	free(m);
+	if (text == NULL)
+		return web_send_error(conn, &admin_site, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+	ret = web_send_buf(conn, &admin_site, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+	    text, strlen(text), NULL);
+	free(text);
 	return ret;
 }
 
