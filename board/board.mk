@@ -6,9 +6,12 @@
 #   make cross-arm64 | cross-armhf | cross   build/<arch>/cardupd for the arch's board
 #   make cross-test                          unit tests of both arches under qemu-user
 #   make image [IMAGE_BOARDS="rpi4 ..."]     build/image/cardupd-<board>.tar.gz (+ .squashfs)
-#   make image-test                          unpack and check every image, run under qemu
+#   make image-static-arm64 | -armhf         build/image-static/cardupd-<board>.tar.gz: the
+#                                            static build's image (arm64's: the VM's rpi4-static)
+#   make image-test                          unpack and check every image (the dynamic boards',
+#                                            and arm64's static one), run under qemu
 #   make size                                stripped binary sizes and image sizes
-#   make static-arm64 | static-armhf         build/<arch>-static/cardupd, fully static
+#   make static-arm64 | static-armhf         build/<arch>-static/cardupd and cardupctl, fully static
 #                                            (pcsc-lite + libmicrohttpd from Debian sources,
 #                                            Kconfig ADMIN off); also made by plain `make`
 #                                            when the .config has CONFIG_STATIC=y
@@ -53,7 +56,8 @@ endef
 .PHONY: cross cross-test image image-test size $(CROSS_ARCHS:%=cross-%) \
         $(CROSS_ARCHS:%=cross-setup-%) $(CROSS_ARCHS:%=cross-config-%) \
         $(CROSS_ARCHS:%=cross-test-%) $(addprefix image-,$(IMAGE_BOARDS) host) \
-        static $(CROSS_ARCHS:%=static-%) $(CROSS_ARCHS:%=static-config-%) config-matrix
+        static $(CROSS_ARCHS:%=static-%) $(CROSS_ARCHS:%=static-config-%) config-matrix \
+        $(CROSS_ARCHS:%=image-static-%)
 
 cross: $(CROSS_ARCHS:%=cross-%)
 
@@ -95,7 +99,7 @@ $(CROSS_ARCHS:%=static-config-%): static-config-%:
 
 $(CROSS_ARCHS:%=static-%): static-%: cross-setup-% static-config-%
 	@+$(call cross_make,$*,build/$*-static) build/$*-static/firmware/main.o \
-	    build/$*-static/libcardupd.a
+	    build/$*-static/tools/cardupctl.o build/$*-static/libcardupd.a
 	@scripts/cross-static.sh $*
 
 static: $(CROSS_ARCHS:%=static-%)
@@ -128,15 +132,22 @@ config-matrix:
 image: $(IMAGE_BOARDS:%=image-%)
 
 $(IMAGE_BOARDS:%=image-%): image-%:
-	@+$(MAKE) --no-print-directory $(if $(filter host,$(call board_arch,$*)),$(BUILD)/cardupd,cross-$(call board_arch,$*))
+	@+$(MAKE) --no-print-directory $(if $(filter host,$(call board_arch,$*)),$(BUILD)/cardupd $(BUILD)/cardupctl,cross-$(call board_arch,$*))
 	@scripts/image.sh $* $(if $(filter host,$(call board_arch,$*)),$(BUILD),build/$(call board_arch,$*)) build/image
 
 image-host:
-	@+$(MAKE) --no-print-directory $(BUILD)/cardupd
+	@+$(MAKE) --no-print-directory $(BUILD)/cardupd $(BUILD)/cardupctl
 	@scripts/image.sh host $(BUILD) build/image
 
-image-test: image config-matrix
-	@tests/image/run.sh $(IMAGE_BOARDS)
+# The static build's image, for the arch's board (the one the VM test boots as
+# rpi4-static): build/image-static/cardupd-<board>.tar.gz, the same image.sh on
+# build/<arch>-static. image-test checks those of IMAGE_STATIC_ARCHS beside the others.
+IMAGE_STATIC_ARCHS ?= arm64
+$(CROSS_ARCHS:%=image-static-%): image-static-%: static-%
+	@scripts/image.sh $(CROSS_BOARD_$*) build/$*-static build/image-static
+
+image-test: image config-matrix $(IMAGE_STATIC_ARCHS:%=image-static-%)
+	@tests/image/run.sh $(IMAGE_BOARDS) $(foreach a,$(IMAGE_STATIC_ARCHS),$(CROSS_BOARD_$(a))-static)
 
 size: cross $(BUILD)/cardupd
 	@scripts/size.sh $(BUILD) $(CROSS_ARCHS)

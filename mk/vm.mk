@@ -7,8 +7,8 @@
 #   make vm-demo          the rpi4 guest, a card to insert and remove from the terminal
 #   make vm-guest-BOARD   build/vm/BOARD/{vmlinuz,initrd.img}: the guest alone
 #
-# A guest (tests/vm/mkguest.py) is the board's image (make image, or image.sh on the
-# static build) laid over a base of Debian packages for its architecture, fetched once
+# A guest (tests/vm/mkguest.py) is the board's image (make image, or make image-static-arm64
+# for the static build) laid over a base of Debian packages for its architecture, fetched once
 # into build/vm/ARCH by tests/vm/fetch-debs.sh, and the test-only agent.
 
 VM_DIR     := build/vm
@@ -22,8 +22,8 @@ VM_IMAGE_rpi4        := build/image/cardupd-rpi4.tar.gz
 VM_MAKE_rpi4         := image-rpi4
 VM_MODE_rpi4         := full
 VM_ARCH_rpi4-static  := arm64
-VM_IMAGE_rpi4-static := $(VM_DIR)/image-static/cardupd-rpi4.tar.gz
-VM_MAKE_rpi4-static  := vm-image-rpi4-static
+VM_IMAGE_rpi4-static := build/image-static/cardupd-rpi4.tar.gz
+VM_MAKE_rpi4-static  := image-static-arm64
 VM_MODE_rpi4-static  := noadmin
 VM_ARCH_stm32mp1     := armhf
 VM_IMAGE_stm32mp1    := build/image/cardupd-stm32mp1.tar.gz
@@ -31,7 +31,7 @@ VM_MAKE_stm32mp1     := image-stm32mp1
 VM_MODE_stm32mp1     := full
 VM_ALL_BOARDS        := rpi4 rpi4-static stm32mp1
 
-.PHONY: vm-test vm-demo vm-image-rpi4-static $(VM_ALL_BOARDS:%=vm-guest-%) \
+.PHONY: vm-test vm-demo $(VM_ALL_BOARDS:%=vm-guest-%) \
         $(CROSS_ARCHS:%=vm-base-%)
 
 # The base's Debian packages and the agent's PC/SC anchor, per architecture.
@@ -45,12 +45,6 @@ $(VM_DIR)/%/vm-pcsc-watch: tests/vm/agent/vm-pcsc-watch.c
 	@echo "  CC      $@"
 	$(Q)$(CROSS_TRIPLET_$*)-gcc --sysroot=$(call cross_sysroot,$*) -O2 $(WARN) \
 	    -Wno-format-truncation -I$(call cross_sysroot,$*)/usr/include/PCSC -o $@ $< -lpcsclite
-
-# The static build's image: board.mk's image targets take the dynamic build; the image
-# script is the same.
-vm-image-rpi4-static:
-	@+$(MAKE) --no-print-directory static-arm64
-	@scripts/image.sh rpi4 build/arm64-static $(VM_DIR)/image-static
 
 $(VM_ALL_BOARDS:%=vm-guest-%): vm-guest-%:
 	@+$(MAKE) --no-print-directory vm-base-$(VM_ARCH_$*)

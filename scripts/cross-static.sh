@@ -7,7 +7,8 @@
 # sysroot, deb-src entries added there only; both built once and kept), then linked with
 # the objects that `make static-ARCH` built in build/ARCH-static from a Kconfig file with
 # the remote administration off (ADMIN: GnuTLS, libcrypt), so nothing else is needed.
-# usage: cross-static.sh ARCH           writes build/ARCH-static/cardupd
+# cardupctl likewise: every image carries it, the static one too.
+# usage: cross-static.sh ARCH           writes build/ARCH-static/cardupd and cardupctl
 set -eu
 # shellcheck source=scripts/private-apt.sh
 . "$(dirname "$0")/private-apt.sh"
@@ -24,7 +25,7 @@ apt_dir=$root/apt
 src=$root/src
 out=$top/build/$arch-static
 cc="$triplet-gcc --sysroot=$sysroot"
-[ -f "$out/libcardupd.a" ] && [ -f "$out/firmware/main.o" ] ||
+[ -f "$out/libcardupd.a" ] && [ -f "$out/firmware/main.o" ] && [ -f "$out/tools/cardupctl.o" ] ||
     { echo "cross-static: no objects in build/$arch-static (make static-$arch)" >&2; exit 2; }
 grep -qx '# CONFIG_ADMIN is not set' "$out/.config" 2>/dev/null ||
     { echo "cross-static: build/$arch-static/.config must have ADMIN off (make static-$arch)" >&2; exit 2; }
@@ -76,16 +77,24 @@ if [ ! -f "$out/mhd/src/microhttpd/.libs/libmicrohttpd.a" ]; then
 	    { tail -20 "$out/mhd/configure.log" "$out/mhd/make.log" >&2 2>/dev/null; exit 1; }
 fi
 lib=$sysroot/usr/lib/$triplet
-if [ -x "$out/cardupd" ] && [ -z "$(find "$out/firmware/main.o" "$out/libcardupd.a" \
-    "$out/mhd/src/microhttpd/.libs/libmicrohttpd.a" "$out/pcsc/src/.libs/libpcsclite.a" \
-    -newer "$out/cardupd")" ]; then
-	exit 0	# up to date
-fi
-$cc -static -o "$out/cardupd.tmp" "$out/firmware/main.o" "$out/libcardupd.a" \
-    "$out/mhd/src/microhttpd/.libs/libmicrohttpd.a" "$out/pcsc/src/.libs/libpcsclite.a" \
-    "$lib/libjson-c.a" "$lib/libbearssl.a" -lpthread 2>"$out/link.log" ||
-    { cat "$out/link.log" >&2; rm -f "$out/cardupd.tmp"; exit 1; }
-mv "$out/cardupd.tmp" "$out/cardupd"
-# The link log holds glibc's warning that static getaddrinfo needs the NSS modules of the
-# target's libc at run time (docs/boards.md).
-echo "  static  build/$arch-static/cardupd"
+mhd_a=$out/mhd/src/microhttpd/.libs/libmicrohttpd.a
+pcsc_a=$out/pcsc/src/.libs/libpcsclite.a
+# link NAME MAIN: build/ARCH-static/NAME from its main object and the static libraries
+# (the linker takes from each only what NAME uses), unless newer than all of them.
+link() {
+	name=$1; main=$2
+	if [ -x "$out/$name" ] && [ -z "$(find "$main" "$out/libcardupd.a" "$mhd_a" "$pcsc_a" \
+	    -newer "$out/$name")" ]; then
+		return 0	# up to date
+	fi
+	$cc -static -o "$out/$name.tmp" "$main" "$out/libcardupd.a" "$mhd_a" "$pcsc_a" \
+	    "$lib/libjson-c.a" "$lib/libbearssl.a" -lpthread 2>"$out/$name.link.log" ||
+	    { cat "$out/$name.link.log" >&2; rm -f "$out/$name.tmp"; exit 1; }
+	mv "$out/$name.tmp" "$out/$name"
+	echo "  static  build/$arch-static/$name"
+}
+# The daemon's link log holds glibc's warning that static getaddrinfo needs the NSS
+# modules of the target's libc at run time (docs/boards.md). cardupctl resolves no names
+# (the kiosk API's address is numeric).
+link cardupd "$out/firmware/main.o"
+link cardupctl "$out/tools/cardupctl.o"

@@ -21,7 +21,10 @@ arm64) strip=aarch64-linux-gnu-strip ;;
 armhf) strip=arm-linux-gnueabihf-strip ;;
 *) echo "image: board/$board: unknown BOARD_ARCH '$arch'" >&2; exit 2 ;;
 esac
-[ -x "$bdir/cardupd" ] || { echo "image: $bdir/cardupd not built" >&2; exit 2; }
+# Every image carries the daemon and its shell client (README: the one install list).
+for b in cardupd cardupctl; do
+	[ -x "$bdir/$b" ] || { echo "image: $bdir/$b not built" >&2; exit 2; }
+done
 : "${SOURCE_DATE_EPOCH:=$(git log -1 --format=%ct 2>/dev/null || echo 0)}"
 export SOURCE_DATE_EPOCH
 

@@ -13,8 +13,12 @@
 #   5. the board's cardupd runs under qemu-user: --version, --check-config on the board's
 #      own example configuration (with a generated trust anchor), also as the daemon's
 #      UID in the unpacked /etc/cardupd, which it can replace a file in (as the admin does);
-#      the static binary too when there is one (make static-<arch>: no sysroot, ADMIN off)
-# usage: tests/image/run.sh BOARD...       (after `make image`; run from the top folder)
+#      its cardupctl answers --version and --help; the static binaries too when there are
+#      (make static-<arch>: no sysroot, ADMIN off)
+# BOARD-static is the image of the static build (make image-static-<arch>, in
+# build/image-static): the same checks but the clean rebuild (it would rebuild pcsc-lite
+# and libmicrohttpd from source), its binaries run without a sysroot and must be static.
+# usage: tests/image/run.sh BOARD[-static]...   (after `make image`; run from the top folder)
 set -u
 top=$(pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cardupd-image-test.XXXXXX")
@@ -41,6 +45,7 @@ expected() {
 0755 etc/init.d/S50cardupd
 0755 usr
 0755 usr/bin
+0755 usr/bin/cardupctl
 0755 usr/bin/cardupd-kiosk
 0755 usr/lib
 0755 usr/lib/systemd
@@ -63,7 +68,6 @@ expected() {
 LIST
 	# Optional entries: present only when their source is.
 	[ -f "$root/etc/default/cardupd" ] && echo "0644 etc/default/cardupd"
-	[ -n "$bdir" ] && [ -x "$bdir/cardupctl" ] && echo "0755 usr/bin/cardupctl"
 	true
 }
 
@@ -86,22 +90,47 @@ want_perms=$(printf '%s\n' "/etc/cardupd d 0700 cardupd cardupd" \
 [ "$perms" = "$want_perms" ] && ok "CARDUPD_PERMISSIONS: /etc/cardupd 0700, cardupd.conf 0600, cardupd's" ||
     bad "CARDUPD_PERMISSIONS" "$perms"
 
+# The static build's checks: STATIC_CARDUPD, STATIC_CARDUPCTL (the binaries in the static
+# image, or build/<arch>-static's), run by qemu-user without a sysroot.
+static_checks() {
+	for b in "$1" "$2"; do
+		dyn=$(readelf -ld "$b" 2>&1 | grep -E 'INTERP|NEEDED')
+		[ -z "$dyn" ] && ok "static ${b##*/}: no interpreter, no shared libraries" ||
+		    bad "static ${b##*/} is not static" "$dyn"
+		check "static ${b##*/} --version (no sysroot)" "$sq" "$b" --version
+	done
+	check "static cardupctl --help (no sysroot)" "$sq" "$2" --help
+	check "static cardupd --check-config (no sysroot)" \
+	    "$sq" "$1" --check-config -c "$tmp/$board.conf"
+	printf '[admin]\nlisten = 0.0.0.0:8443\n' | cat "$tmp/$board.conf" - > "$tmp/$board-admin.conf"
+	out=$("$sq" "$1" --check-config -c "$tmp/$board-admin.conf" 2>&1) &&
+	    printf '%s' "$out" | grep -q 'ignored, .*without the admin listener' &&
+	    ok "static cardupd: admin.listen accepted and reported as ignored (no admin listener)" ||
+	    bad "static cardupd with [admin] listen" "$out"
+}
+
 for board in "$@"; do
-	arch=$(sed -n 's/^BOARD_ARCH=//p' "board/$board/board.env")
+	bname=${board%-static}
+	arch=$(sed -n 's/^BOARD_ARCH=//p' "board/$bname/board.env")
 	case $arch in
 	host)  bdir=${BUILD:-build}; qemu="" ;;
 	arm64) bdir=build/arm64; qemu="qemu-aarch64-static -L $top/build/cross/arm64/sysroot" ;;
 	armhf) bdir=build/armhf; qemu="qemu-arm-static -L $top/build/cross/armhf/sysroot" ;;
 	esac
-	img=build/image/cardupd-$board.tar.gz
+	sq=${qemu%% *}
+	idir=build/image
+	if [ "$bname" != "$board" ]; then	# the static build's image
+		bdir=build/$arch-static; idir=build/image-static; qemu=$sq
+	fi
+	img=$idir/cardupd-$bname.tar.gz
 	echo "== image $board ($arch): $img"
-	[ -f "$img" ] || { bad "no $img (make image)"; continue; }
+	[ -f "$img" ] || { bad "no $img (make image, make image-static-$arch)"; continue; }
 	root=$tmp/$board
 	mkdir -p "$root"
 
 	# 1. Reproducible: rebuild the binaries from nothing, make the image again, compare.
-	cp "build/image/cardupd-$board.sha256" "$tmp/$board.sha256.first"
-	if [ "$arch" != host ]; then
+	cp "$idir/cardupd-$bname.sha256" "$tmp/$board.sha256.first"
+	if [ "$arch" != host ] && [ "$bname" = "$board" ]; then
 		rm -rf "$bdir"
 		make --no-print-directory -s "image-$board" >"$tmp/$board.rebuild.log" 2>&1 ||
 		    bad "rebuild" "$(tail -20 "$tmp/$board.rebuild.log")"
@@ -135,16 +164,16 @@ for board in "$@"; do
 		bad "files and modes (- expected, + found)" \
 		    "$(diff "$tmp/$board.want" "$tmp/$board.got" | grep '^[<>]' | sed 's/^</-/; s/^>/+/')"
 	fi
-	if [ -f "build/image/cardupd-$board.squashfs" ] && command -v unsquashfs >/dev/null; then
-		sq=$(unsquashfs -lln "build/image/cardupd-$board.squashfs" | awk -v c="$uid/$gid" '
+	if [ -f "$idir/cardupd-$bname.squashfs" ] && command -v unsquashfs >/dev/null; then
+		sqo=$(unsquashfs -lln "$idir/cardupd-$bname.squashfs" | awk -v c="$uid/$gid" '
 		    $6 ~ /^squashfs-root/ {
 			want = ($6 ~ /^squashfs-root\/etc\/cardupd(\/|$)/) ? c : "0/0"
 			if ($6 ~ /^squashfs-root\/etc\/cardupd$/) want = want " drwx------"
 			else if ($6 ~ /^squashfs-root\/etc\/cardupd\//) want = want " -rw-------"
 			got = $2; if (want ~ / /) got = got " " $1
 			if (got != want) print "want " want ": " $0 }')
-		[ -z "$sq" ] && ok "squashfs: root/root, /etc/cardupd $uid/$gid 0700, its files 0600" ||
-		    bad "squashfs owners" "$sq"
+		[ -z "$sqo" ] && ok "squashfs: root/root, /etc/cardupd $uid/$gid 0700, its files 0600" ||
+		    bad "squashfs owners" "$sqo"
 	fi
 
 	# 3. The unit (binary paths pointed into the unpacked tree: verify checks they are
@@ -245,6 +274,10 @@ FAKE
 	# 5. The binary in the image, under qemu-user for the cross boards.
 	# shellcheck disable=SC2086 # $qemu is a command with options
 	check "cardupd --version" $qemu "$root/usr/sbin/cardupd" --version
+	# shellcheck disable=SC2086
+	check "cardupctl --version" $qemu "$root/usr/bin/cardupctl" --version
+	# shellcheck disable=SC2086
+	check "cardupctl --help" $qemu "$root/usr/bin/cardupctl" --help
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
 	    -subj "/CN=cardupd image test CA" -keyout "$tmp/$board-ca.key" \
 	    -out "$tmp/$board-ca.pem" >/dev/null 2>&1
@@ -274,21 +307,15 @@ FAKE
 	else
 		ok "cardupd --check-config rejects a bad file (exit 2)"
 	fi
-	# The static build, when there is one (make static-<arch>): no sysroot needed, no
-	# program interpreter, no shared library; built without the admin listener.
-	if [ "$arch" != host ] && [ -x "build/$arch-static/cardupd" ]; then
-		sq=${qemu%% *}
-		dyn=$(readelf -ld "build/$arch-static/cardupd" 2>&1 | grep -E 'INTERP|NEEDED')
-		[ -z "$dyn" ] && ok "static cardupd: no interpreter, no shared libraries" ||
-		    bad "static cardupd is not static" "$dyn"
-		check "static cardupd --version (no sysroot)" "$sq" "build/$arch-static/cardupd" --version
-		check "static cardupd --check-config (no sysroot)" \
-		    "$sq" "build/$arch-static/cardupd" --check-config -c "$tmp/$board.conf"
-		printf '[admin]\nlisten = 0.0.0.0:8443\n' | cat "$tmp/$board.conf" - > "$tmp/$board-admin.conf"
-		out=$("$sq" "build/$arch-static/cardupd" --check-config -c "$tmp/$board-admin.conf" 2>&1) &&
-		    printf '%s' "$out" | grep -q 'ignored, .*without the admin listener' &&
-		    ok "static cardupd: admin.listen accepted and reported as ignored (no admin listener)" ||
-		    bad "static cardupd with [admin] listen" "$out"
+	# The static build: its image's binaries; beside a dynamic board's image, those of
+	# make static-<arch> when they are there.
+	if [ "$bname" != "$board" ]; then
+		static_checks "$root/usr/sbin/cardupd" "$root/usr/bin/cardupctl"
+	elif [ "$arch" != host ] && [ -x "build/$arch-static/cardupd" ]; then
+		case " $* " in
+		*" $board-static "*) ;;		# its image is checked
+		*) static_checks "build/$arch-static/cardupd" "build/$arch-static/cardupctl" ;;
+		esac
 	fi
 done
 echo "image: $pass passed, $fail failed"
