@@ -437,7 +437,7 @@ class VmTest:
         assert not self.requests_since(n), "a silent card was checked"
         self.figure(gname, "silent card in -> cardupd gives up reading", t_gave - t_in)
         # cardupd still answers while its read thread is stuck in SCardTransmit (the
-        # kiosk API itself: the static image has no cardupctl).
+        # kiosk API itself, asked directly).
         assert "Gemalto" in g.out("wget -q -O - %s/api/v1/state" % KIOSK, timeout=30)
         # Pulled: the reader fails the exchange; once pcscd has the reader back (a
         # PC/SC connect returns), the card goes.
