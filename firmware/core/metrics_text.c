@@ -2,11 +2,11 @@
 /* metrics_text.c — see metrics.h: the Prometheus text exposition, rendered by the admin
  * listener when GET /metrics is scraped (web/admin/status.c) from the counters the main
  * loop published; never by the loop itself. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "core/metrics.h"
 #include "version.h"
 
@@ -15,46 +15,6 @@ static const char *const read_error_name[READER_ERR_KINDS] = {
 	[READER_ERR_ATR] = "atr", [READER_ERR_TRANSMIT] = "transmit",
 	[READER_ERR_ANSWER] = "answer", [READER_ERR_TIMEOUT] = "timeout",
 };
-
-struct buf {
-	char	*p;
-	size_t	 len, cap;
-	int	 oom;
-};
-
-static void
-bprintf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-bprintf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = 1;
-			return;
-		}
-		if ((size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		char *np = realloc(b->p, b->cap * 2 + (size_t)n);
-
-		if (np == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = b->cap * 2 + (size_t)n;
-	}
-}
 
 /* A label value as the text format wants it: backslash, double quote and newline
  * escaped; other control bytes and non-ASCII bytes (the exposition must be UTF-8, a
@@ -86,13 +46,13 @@ render_reader(struct buf *b, const struct metrics_reader *r, const char *name, i
 
 	label_value(lv, sizeof(lv), name);
 	if (what == 0)
-		bprintf(b, "cardupd_reader_appeared_total{reader=\"%s\"} %lu\n", lv,
+		buf_printf(b, "cardupd_reader_appeared_total{reader=\"%s\"} %lu\n", lv,
 		    r->appeared);
 	else if (what == 1)
-		bprintf(b, "cardupd_reader_gone_total{reader=\"%s\"} %lu\n", lv, r->gone);
+		buf_printf(b, "cardupd_reader_gone_total{reader=\"%s\"} %lu\n", lv, r->gone);
 	else
 		for (int k = 0; k < READER_ERR_KINDS; k++)
-			bprintf(b, "cardupd_card_read_errors_total{reader=\"%s\",kind=\"%s\"} "
+			buf_printf(b, "cardupd_card_read_errors_total{reader=\"%s\",kind=\"%s\"} "
 			    "%lu\n", lv, read_error_name[k], r->read_errors[k]);
 }
 
@@ -109,28 +69,25 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g)
 		    "by reader and why." },
 	};
 	const struct agent_counters *ac = &g->count;
-	struct buf b = { malloc(4096), 0, 4096, 0 };
+	struct buf b = BUF_INIT;
 	unsigned long cum = 0;
 	char lv[128];
 
-	if (b.p == NULL)
-		return NULL;
-	b.p[0] = '\0';
 	label_value(lv, sizeof(lv), CARDUPD_VERSION);
-	bprintf(&b, "# HELP cardupd_build_info The cardupd version running (value 1).\n"
+	buf_printf(&b, "# HELP cardupd_build_info The cardupd version running (value 1).\n"
 	    "# TYPE cardupd_build_info gauge\ncardupd_build_info{version=\"%s\"} 1\n", lv);
-	bprintf(&b, "# HELP cardupd_pcscd_up 1 while cardupd is connected to pcscd.\n"
+	buf_printf(&b, "# HELP cardupd_pcscd_up 1 while cardupd is connected to pcscd.\n"
 	    "# TYPE cardupd_pcscd_up gauge\ncardupd_pcscd_up %d\n", g->pcscd_up);
-	bprintf(&b, "# HELP cardupd_cms_breaker_open 1 while the CMS circuit breaker is open "
+	buf_printf(&b, "# HELP cardupd_cms_breaker_open 1 while the CMS circuit breaker is open "
 	    "(the CMS failed repeatedly; checks fail fast with cms_down), as the last check "
 	    "left it.\n# TYPE cardupd_cms_breaker_open gauge\ncardupd_cms_breaker_open %d\n",
 	    m->cms_breaker_open);
-	bprintf(&b, "# HELP cardupd_readers_present Readers present now.\n"
+	buf_printf(&b, "# HELP cardupd_readers_present Readers present now.\n"
 	    "# TYPE cardupd_readers_present gauge\ncardupd_readers_present %d\n", g->readers);
-	bprintf(&b, "# HELP cardupd_cards_present Readers with a card in them now.\n"
+	buf_printf(&b, "# HELP cardupd_cards_present Readers with a card in them now.\n"
 	    "# TYPE cardupd_cards_present gauge\ncardupd_cards_present %d\n", g->cards);
 	if (m->anchors_n > 0)
-		bprintf(&b, "# HELP cardupd_trust_anchors CMS trust anchors loaded.\n"
+		buf_printf(&b, "# HELP cardupd_trust_anchors CMS trust anchors loaded.\n"
 		    "# TYPE cardupd_trust_anchors gauge\ncardupd_trust_anchors %zu\n"
 		    "# HELP cardupd_trust_anchors_expiry_timestamp_seconds When the first of "
 		    "the CMS trust anchors expires (unix time).\n"
@@ -138,35 +95,35 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g)
 		    "cardupd_trust_anchors_expiry_timestamp_seconds %lld\n", m->anchors_n,
 		    (long long)m->anchors_not_after);
 	for (int w = 0; w < 3; w++) {
-		bprintf(&b, "# HELP %s %s\n# TYPE %s counter\n", reader_help[w][0],
+		buf_printf(&b, "# HELP %s %s\n# TYPE %s counter\n", reader_help[w][0],
 		    reader_help[w][1], reader_help[w][0]);
 		for (size_t i = 0; i < m->n_readers; i++)
 			render_reader(&b, &m->readers[i], m->readers[i].name, w);
 		if (m->n_readers == METRICS_READERS)
 			render_reader(&b, &m->other_reader, "other", w);
 	}
-	bprintf(&b, "# HELP cardupd_checks_total CMS checks by result "
+	buf_printf(&b, "# HELP cardupd_checks_total CMS checks by result "
 	    "(none, pending, or the failure code).\n# TYPE cardupd_checks_total counter\n");
 	for (size_t i = 0; i < m->n_codes; i++)
-		bprintf(&b, "cardupd_checks_total{result=\"%s\"} %lu\n", m->by_result[i].code,
+		buf_printf(&b, "cardupd_checks_total{result=\"%s\"} %lu\n", m->by_result[i].code,
 		    m->by_result[i].n);
 	if (m->other)
-		bprintf(&b, "cardupd_checks_total{result=\"other\"} %lu\n", m->other);
-	bprintf(&b, "# HELP cardupd_check_duration_seconds Time of a CMS check, all "
+		buf_printf(&b, "cardupd_checks_total{result=\"other\"} %lu\n", m->other);
+	buf_printf(&b, "# HELP cardupd_check_duration_seconds Time of a CMS check, all "
 	    "attempts included.\n# TYPE cardupd_check_duration_seconds histogram\n");
 	for (size_t i = 0; i < METRICS_BUCKETS; i++) {
 		cum += m->bucket[i];
-		bprintf(&b, "cardupd_check_duration_seconds_bucket{le=\"%g\"} %lu\n",
+		buf_printf(&b, "cardupd_check_duration_seconds_bucket{le=\"%g\"} %lu\n",
 		    (double)metrics_bucket_ms[i] / 1000.0, cum);
 	}
-	bprintf(&b, "cardupd_check_duration_seconds_bucket{le=\"+Inf\"} %lu\n"
+	buf_printf(&b, "cardupd_check_duration_seconds_bucket{le=\"+Inf\"} %lu\n"
 	    "cardupd_check_duration_seconds_sum %.3f\n"
 	    "cardupd_check_duration_seconds_count %lu\n", m->lat_count, m->lat_sum_s,
 	    m->lat_count);
-	bprintf(&b, "# HELP cardupd_card_insertions_total Cards inserted.\n"
+	buf_printf(&b, "# HELP cardupd_card_insertions_total Cards inserted.\n"
 	    "# TYPE cardupd_card_insertions_total counter\n"
 	    "cardupd_card_insertions_total %lu\n", ac->insertions);
-	bprintf(&b, "# HELP cardupd_prompts_total Prompts by what became of them.\n"
+	buf_printf(&b, "# HELP cardupd_prompts_total Prompts by what became of them.\n"
 	    "# TYPE cardupd_prompts_total counter\n"
 	    "cardupd_prompts_total{event=\"shown\"} %lu\n"
 	    "cardupd_prompts_total{event=\"proceeded\"} %lu\n"
@@ -174,15 +131,15 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g)
 	    "cardupd_prompts_total{event=\"timed_out\"} %lu\n",
 	    ac->prompts_shown, ac->prompts_proceeded, ac->prompts_closed,
 	    ac->prompts_timed_out);
-	bprintf(&b, "# HELP cardupd_pcscd_reconnects_total Reconnections to pcscd.\n"
+	buf_printf(&b, "# HELP cardupd_pcscd_reconnects_total Reconnections to pcscd.\n"
 	    "# TYPE cardupd_pcscd_reconnects_total counter\n"
 	    "cardupd_pcscd_reconnects_total %lu\n", m->pcscd_reconnects);
-	bprintf(&b, "# HELP cardupd_tls_handshakes_total TLS handshakes with the CMS.\n"
+	buf_printf(&b, "# HELP cardupd_tls_handshakes_total TLS handshakes with the CMS.\n"
 	    "# TYPE cardupd_tls_handshakes_total counter\n"
 	    "cardupd_tls_handshakes_total{kind=\"full\"} %lu\n"
 	    "cardupd_tls_handshakes_total{kind=\"resumed\"} %lu\n",
 	    m->tls_full, m->tls_resumed);
-	bprintf(&b, "# HELP cardupd_card_update_sessions_started_total Card update (SERAM) "
+	buf_printf(&b, "# HELP cardupd_card_update_sessions_started_total Card update (SERAM) "
 	    "sessions started.\n# TYPE cardupd_card_update_sessions_started_total counter\n"
 	    "cardupd_card_update_sessions_started_total %lu\n"
 	    "# HELP cardupd_card_update_sessions_total Card update (SERAM) sessions ended, "
@@ -190,9 +147,5 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g)
 	    "cardupd_card_update_sessions_total{outcome=\"ok\"} %lu\n"
 	    "cardupd_card_update_sessions_total{outcome=\"failed\"} %lu\n",
 	    ac->sessions_started, ac->sessions_ok, ac->sessions_failed);
-	if (b.oom) {
-		free(b.p);
-		return NULL;
-	}
-	return b.p;
+	return buf_take(&b, NULL);
 }

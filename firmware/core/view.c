@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "base/buf.h"
 #include "core/view.h"
 #include "version.h"
 
@@ -140,6 +141,95 @@ reader_json(const struct agent_reader *r)
 static void prereq(json_object *arr, const char *id, const char *name, int ok,
     const char *detail);
 
+/* The kiosk state document is written straight into one buffer: it is made on every
+ * state change, and a json-c tree of it cost ~27 allocations (two readers) where this
+ * costs one or two (base/buf). Strings are escaped as json-c escapes them, '/'
+ * excepted. */
+
+/* Before a member ("key":) or an array element: the comma unless it is the first. */
+static void
+jw_sep(struct buf *w, const char *key)
+{
+	if (w->len > 0 && w->p[w->len - 1] != '{' && w->p[w->len - 1] != '[')
+		buf_put(w, ",", 1);
+	if (key != NULL) {
+		buf_put(w, "\"", 1);
+		buf_puts(w, key);
+		buf_put(w, "\":", 2);
+	}
+}
+
+/* key: s as a JSON string, or null when s is NULL. */
+static void
+jw_str(struct buf *w, const char *key, const char *s)
+{
+	static const char hexd[] = "0123456789abcdef";
+	const char *run;
+
+	jw_sep(w, key);
+	if (s == NULL) {
+		buf_puts(w, "null");
+		return;
+	}
+	buf_put(w, "\"", 1);
+	for (run = s; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[7] = "\\u00";
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_put(w, run, (size_t)(s - run));
+		run = s + 1;
+		switch (c) {
+		case '"': buf_puts(w, "\\\""); break;
+		case '\\': buf_puts(w, "\\\\"); break;
+		case '\n': buf_puts(w, "\\n"); break;
+		case '\r': buf_puts(w, "\\r"); break;
+		case '\t': buf_puts(w, "\\t"); break;
+		case '\b': buf_puts(w, "\\b"); break;
+		case '\f': buf_puts(w, "\\f"); break;
+		default:
+			esc[4] = hexd[c >> 4];
+			esc[5] = hexd[c & 15];
+			buf_put(w, esc, 6);
+		}
+	}
+	buf_put(w, run, (size_t)(s - run));
+	buf_put(w, "\"", 1);
+}
+
+/* key: "" as null, like str_or_null. */
+static void
+jw_str_or_null(struct buf *w, const char *key, const char *s)
+{
+	jw_str(w, key, s[0] != '\0' ? s : NULL);
+}
+
+static void
+jw_int(struct buf *w, const char *key, long long v)
+{
+	char b[24];
+
+	jw_sep(w, key);
+	snprintf(b, sizeof(b), "%lld", v);
+	buf_puts(w, b);
+}
+
+static void
+jw_bool(struct buf *w, const char *key, int v)
+{
+	jw_sep(w, key);
+	buf_puts(w, v ? "true" : "false");
+}
+
+/* key: { (or [ with array) — the caller closes it. */
+static void
+jw_open(struct buf *w, const char *key, int array)
+{
+	jw_sep(w, key);
+	buf_put(w, array ? "[" : "{", 1);
+}
+
 /* see view.h */
 struct web_snapshot *
 view_kiosk(const struct agent *a, const struct cfg *cfg, const char *kiosk_origin,
@@ -147,39 +237,38 @@ view_kiosk(const struct agent *a, const struct cfg *cfg, const char *kiosk_origi
     int64_t now_ms, unsigned long seq)
 {
 	struct web_snapshot *s;
-	json_object *root, *ui, *readers;
+	struct buf w = BUF_INIT;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->seq = seq;
-	root = json_object_new_object();
-	ui = json_object_new_object();
-	readers = json_object_new_array();
-	json_object_object_add(root, "seq", json_object_new_int64((int64_t)seq));
-	json_object_object_add(ui, "lang", json_object_new_string(cfg->kiosk_lang));
-	json_object_object_add(ui, "manual_check",
-	    json_object_new_boolean(cfg->kiosk_manual_check));
+	jw_open(&w, NULL, 0);
+	jw_int(&w, "seq", (long long)seq);
+	jw_open(&w, "ui", 0);
+	jw_str(&w, "lang", cfg->kiosk_lang);
+	jw_bool(&w, "manual_check", cfg->kiosk_manual_check);
 	/* Until an administrator has set a password, whoever stands at the kiosk can
 	 * read the one-time setup code (physical presence is the proof). The page
 	 * expects the keys even when there is none. */
-	json_object_object_add(ui, "setup_code", setup_code != NULL ?
-	    json_object_new_string(setup_code) : NULL);
-	json_object_object_add(ui, "admin_fingerprint", setup_code != NULL &&
-	    admin_fingerprint != NULL ? json_object_new_string(admin_fingerprint) : NULL);
-	json_object_object_add(root, "ui", ui);
+	jw_str(&w, "setup_code", setup_code);
+	jw_str(&w, "admin_fingerprint", setup_code != NULL ? admin_fingerprint : NULL);
+	buf_puts(&w, "}");
 	/* What keeps a part of the device from working, said on the kiosk's own state
 	 * (cardupctl status shows it): the admin listener that did not start. */
-	{
-		json_object *pre = json_object_new_array();
-
-		if (admin_error != NULL)
-			prereq(pre, "admin", "Remote administration listening", 0, admin_error);
-		json_object_object_add(root, "prerequisites", pre);
+	jw_open(&w, "prerequisites", 1);
+	if (admin_error != NULL) {
+		jw_open(&w, NULL, 0);
+		jw_str(&w, "id", "admin");
+		jw_str(&w, "name", "Remote administration listening");
+		jw_bool(&w, "ok", 0);
+		jw_str(&w, "detail", admin_error);
+		buf_puts(&w, "}");
 	}
+	buf_puts(&w, "]");
+	jw_open(&w, "readers", 1);
 	for (int i = 0; i < CONFIG_MAX_READERS; i++) {
 		const struct agent_reader *r = &a->r[i];
 		struct web_reader_view *v;
-		json_object *jr, *prompt = NULL;
 
 		if (!r->used)
 			continue;
@@ -188,33 +277,43 @@ view_kiosk(const struct agent *a, const struct cfg *cfg, const char *kiosk_origi
 		v = &s->r[s->n++];
 		snprintf(v->name, sizeof(v->name), "%s", r->name);
 		v->card_present = r->card_present;
-		jr = reader_json(r);
+		jw_open(&w, NULL, 0);
+		jw_str(&w, "name", r->name);
+		jw_str(&w, "card", r->card_present ? "present" : "absent");
+		jw_str(&w, "phase", agent_phase_name(r->phase));
 		if (r->phase == AGENT_PROMPT) {
 			snprintf(v->prompt_id, sizeof(v->prompt_id), "%s", r->prompt_id);
 			portal_url(v->portal_url, sizeof(v->portal_url), r, cfg, kiosk_origin);
-			prompt = json_object_new_object();
-			json_object_object_add(prompt, "id", json_object_new_string(r->prompt_id));
-			json_object_object_add(prompt, "updates", updates_json(r));
-			json_object_object_add(prompt, "expires_in_s",
-			    json_object_new_int64(agent_prompt_left_s(a, i, now_ms)));
-			json_object_object_add(prompt, "manual",
-			    json_object_new_boolean(r->manual));
-		}
-		json_object_object_add(jr, "prompt", prompt);
-		if (r->session) {
-			json_object *jsess = json_object_new_object();
-
-			json_object_object_add(jsess, "progress", str_or_null(r->progress));
-			json_object_object_add(jr, "session", jsess);
+			jw_open(&w, "prompt", 0);
+			jw_str(&w, "id", r->prompt_id);
+			jw_open(&w, "updates", 1);
+			for (size_t u = 0; u < r->result.n_updates; u++) {
+				jw_open(&w, NULL, 0);
+				jw_str(&w, "type", r->result.updates[u].type);
+				jw_str(&w, "description", r->result.updates[u].description);
+				buf_puts(&w, "}");
+			}
+			buf_puts(&w, "]");
+			jw_int(&w, "expires_in_s", (long long)agent_prompt_left_s(a, i, now_ms));
+			jw_bool(&w, "manual", r->manual);
+			buf_puts(&w, "}");
 		} else
-			json_object_object_add(jr, "session", NULL);
-		json_object_object_add(jr, "message", str_or_null(r->message));
-		json_object_object_add(jr, "code", str_or_null(r->code));
-		json_object_array_add(readers, jr);
+			jw_str(&w, "prompt", NULL);
+		if (r->session) {
+			jw_open(&w, "session", 0);
+			jw_str_or_null(&w, "progress", r->progress);
+			buf_puts(&w, "}");
+		} else
+			jw_str(&w, "session", NULL);
+		jw_str_or_null(&w, "message", r->message);
+		jw_str_or_null(&w, "code", r->code);
+		buf_puts(&w, "}");
 	}
-	json_object_object_add(root, "readers", readers);
-	if ((s = seal(s, &s->json, root)) != NULL)
-		s->json_len = strlen(s->json);
+	buf_puts(&w, "]}");
+	if ((s->json = buf_take(&w, &s->json_len)) == NULL) {
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 

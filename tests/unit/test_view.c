@@ -14,6 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <json-c/json.h>
+
 #include "core/view.h"
 
 static int renders;
@@ -25,6 +27,57 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g)
 	(void)g;
 	renders++;
 	return strdup("");
+}
+
+/* o's member key (NULL when absent or null). */
+static json_object *
+get(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	assert_true(json_object_object_get_ex(o, key, &v));
+	return v;
+}
+
+/* The kiosk document is written without json-c (core/view.c): what a reader's name, a
+ * message or an error may hold comes back intact through a JSON parser. */
+static void
+test_kiosk_json_escaping(void **state)
+{
+	static struct agent a;
+	static struct cfg cfg;
+	const char *name = "Rdr \"q\" \\ /\n\t\x01\x1f \xc3\xa9";
+	json_object *root, *rd, *pre;
+	struct web_snapshot *k;
+
+	(void)state;
+	agent_init(&a, 60);
+	snprintf(cfg.kiosk_lang, sizeof(cfg.kiosk_lang), "fr");
+	cfg.kiosk_manual_check = 1;
+	a.r[2].used = 1;
+	snprintf(a.r[2].name, sizeof(a.r[2].name), "%s", name);
+	snprintf(a.r[2].message, sizeof(a.r[2].message), "%s", "a \"b\"\r\n\bc\f");
+	assert_non_null(k = view_kiosk(&a, &cfg, "", "ABCD", "AB:CD", "can't \"bind\"", 0,
+	    123456789012UL));
+	assert_null(strchr(k->json, '\n'));	/* one SSE data: line */
+	assert_non_null(root = json_tokener_parse(k->json));
+	assert_int_equal(json_object_get_int64(get(root, "seq")), 123456789012LL);
+	assert_true(json_object_get_boolean(get(get(root, "ui"), "manual_check")));
+	assert_string_equal(json_object_get_string(get(get(root, "ui"), "setup_code")), "ABCD");
+	assert_string_equal(json_object_get_string(get(get(root, "ui"), "admin_fingerprint")),
+	    "AB:CD");
+	pre = json_object_array_get_idx(get(root, "prerequisites"), 0);
+	assert_string_equal(json_object_get_string(get(pre, "detail")), "can't \"bind\"");
+	assert_false(json_object_get_boolean(get(pre, "ok")));
+	assert_int_equal(json_object_array_length(get(root, "readers")), 1);
+	rd = json_object_array_get_idx(get(root, "readers"), 0);
+	assert_string_equal(json_object_get_string(get(rd, "name")), name);
+	assert_string_equal(json_object_get_string(get(rd, "message")), "a \"b\"\r\n\bc\f");
+	assert_string_equal(json_object_get_string(get(rd, "card")), "absent");
+	assert_null(get(rd, "code"));
+	assert_null(get(rd, "prompt"));
+	json_object_put(root);
+	web_snapshot_free(k);
 }
 
 static void
@@ -95,6 +148,23 @@ test_both_snapshots(void **state)
 	assert_non_null(strstr(k->json, "\"admin_fingerprint\":null"));
 	assert_non_null(strstr(k->json,
 	    "\"updates\":[{\"type\":\"card_unlock\",\"description\":\"Unlock\"}]"));
+	{
+		json_object *root = json_tokener_parse(k->json), *rd, *pr;
+
+		assert_non_null(root);
+		assert_int_equal(strlen(k->json), k->json_len);
+		assert_int_equal(json_object_get_int64(get(root, "seq")), 7);
+		assert_string_equal(json_object_get_string(get(get(root, "ui"), "lang")), "en");
+		assert_false(json_object_get_boolean(get(get(root, "ui"), "manual_check")));
+		rd = json_object_array_get_idx(get(root, "readers"), 0);
+		assert_string_equal(json_object_get_string(get(rd, "phase")), "prompt");
+		pr = get(rd, "prompt");
+		assert_int_equal(json_object_get_int64(get(pr, "expires_in_s")), 60);
+		assert_false(json_object_get_boolean(get(pr, "manual")));
+		assert_null(get(rd, "session"));
+		assert_int_equal(json_object_array_length(get(root, "prerequisites")), 0);
+		json_object_put(root);
+	}
 	web_snapshot_free(k);
 	assert_non_null(k = view_kiosk(&a, &cfg, "", "ABCD-EFGH-IJKL", "AB:CD", NULL, 0, 8));
 	assert_non_null(strstr(k->json, "\"setup_code\":\"ABCD-EFGH-IJKL\""));
@@ -120,6 +190,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pick_reader),
 		cmocka_unit_test(test_both_snapshots),
+		cmocka_unit_test(test_kiosk_json_escaping),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

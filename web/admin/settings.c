@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "base/buf.h"
 #include "base/file.h"
 #include "core/config_keys.h"
 #include "web/admin/settings.h"
@@ -36,49 +37,13 @@ settings_value_ok(const char *value, const char **why)
 	return 0;
 }
 
-/* A growing output string. */
-struct out {
-	char	*p;
-	size_t	 len, cap;
-	int	 oom;
-};
-
 static void
-put(struct out *o, const char *s, size_t n)
+put_kv(struct buf *o, const struct settings_change *c)
 {
-	if (o->oom)
-		return;
-	if (o->len + n + 1 > o->cap) {
-		size_t ncap = o->cap ? o->cap : 1024;
-		char *np;
-
-		while (ncap < o->len + n + 1)
-			ncap *= 2;
-		if ((np = realloc(o->p, ncap)) == NULL) {
-			o->oom = 1;
-			return;
-		}
-		o->p = np;
-		o->cap = ncap;
-	}
-	memcpy(o->p + o->len, s, n);
-	o->len += n;
-	o->p[o->len] = '\0';
-}
-
-static void
-puts_(struct out *o, const char *s)
-{
-	put(o, s, strlen(s));
-}
-
-static void
-put_kv(struct out *o, const struct settings_change *c)
-{
-	puts_(o, c->key);
-	puts_(o, " = ");
-	puts_(o, c->value);
-	puts_(o, "\n");
+	buf_puts(o, c->key);
+	buf_puts(o, " = ");
+	buf_puts(o, c->value);
+	buf_puts(o, "\n");
 }
 
 /* Trimmed [start, end) of a line. */
@@ -131,8 +96,9 @@ char *
 settings_update_text(const char *text, const struct settings_change *ch, size_t n,
     const char **why, size_t *bad)
 {
-	struct out o = { 0 };
+	struct buf o = BUF_INIT;
 	unsigned char *done;
+	char *out;
 	char sec[128] = "", key[128];
 	const char *p = text;
 
@@ -158,7 +124,7 @@ settings_update_text(const char *text, const struct settings_change *ch, size_t 
 				if (!done[i] && strcmp(ch[i].section, sec) == 0 &&
 				    sec[0] != '\0') {
 					if (o.len > 0 && o.p[o.len - 1] != '\n')
-						puts_(&o, "\n");
+						buf_puts(&o, "\n");
 					put_kv(&o, &ch[i]);
 					done[i] = 1;
 				}
@@ -177,7 +143,7 @@ settings_update_text(const char *text, const struct settings_change *ch, size_t 
 				}
 		}
 		if (!skip)
-			put(&o, p, (size_t)(end - p) + (eol ? 1 : 0));
+			buf_put(&o, p, (size_t)(end - p) + (eol ? 1 : 0));
 		p = eol ? eol + 1 : end;
 	}
 	/* Sections that did not exist at all. */
@@ -185,10 +151,10 @@ settings_update_text(const char *text, const struct settings_change *ch, size_t 
 		if (done[i])
 			continue;
 		if (o.len > 0 && o.p[o.len - 1] != '\n')
-			puts_(&o, "\n");
-		puts_(&o, "\n[");
-		puts_(&o, ch[i].section);
-		puts_(&o, "]\n");
+			buf_puts(&o, "\n");
+		buf_puts(&o, "\n[");
+		buf_puts(&o, ch[i].section);
+		buf_puts(&o, "]\n");
 		for (size_t j = i; j < n; j++)
 			if (!done[j] && strcmp(ch[j].section, ch[i].section) == 0) {
 				put_kv(&o, &ch[j]);
@@ -196,13 +162,11 @@ settings_update_text(const char *text, const struct settings_change *ch, size_t 
 			}
 	}
 	free(done);
-	if (o.oom || o.p == NULL) {
-		free(o.p);
+	if ((out = o.p != NULL ? buf_take(&o, NULL) : NULL) == NULL) {
 		*why = "out of memory";
 		*bad = n;
-		return NULL;
 	}
-	return o.p;
+	return out;
 }
 
 /* see settings.h */
