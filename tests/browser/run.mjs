@@ -54,12 +54,18 @@ test('starts clean: no card, no prompt, no CMS script, default config', async ({
 
 test('insertion shows the prompt (busy screen first)', async ({ rig, page, shot }) => {
   await shot('idle');
-  await rig.call('cms', { answer: { delay_s: 0.8, pending: [
+  // The CMS holds its answer until the busy screen was seen and shot (it was a 0.8 s
+  // delay, which a loaded machine could spend before the page had drawn "checking");
+  // the deadline is long enough for the slowest screenshot.
+  await rig.call('restart', { conf: { cms: { timeout_ms: 60000 } } });
+  await waitPhase(page, 'idle');
+  await rig.call('cms', { answer: { gated: true, pending: [
     ['certificate_renewal', 'Your PIV authentication certificate expires on 1 December.'],
     ['card_unlock', 'Your card was locked after too many wrong PINs.']] } });
   await rig.call('insert');
-  await waitPhase(page, 'checking', 5000);
+  await waitPhase(page, 'checking');
   await shot('checking');
+  await rig.call('cms_release');
   await waitPhase(page, 'prompt');
   const items = await page.$$eval('#prompt-updates li', (lis) => lis.map((li) => ({
     title: li.querySelector('.update-title').textContent,

@@ -41,7 +41,8 @@ Commands (arguments besides "id" and "cmd"):
              answer: {"pending": [[type, description], ...], "portal_url"?, "card_id"?}
                    | {"nothing": true}
                    | any TestCMS answer dict ({"status", "json", "raw" (string),
-                     "headers", "close"}); "delay_s" works with all of them;
+                     "headers", "close"}); "delay_s" works with all of them, and
+                     "gated": true holds the answer until a cms_release;
                    | a list of those (used in order, the last one repeats) | null (unscript).
   seram      hold_s (default 1.5), note (text): mounts a scripted SERAM remote agent
              (testseram.py) on the test CMS and scripts the default card's answer as
@@ -51,6 +52,7 @@ Commands (arguments besides "id" and "cmd"):
              gated (bool): each of the two long polls lasts until a seram_release
              instead of hold_s, so a test sees every step whatever the machine's speed.
   seram_release  ends the next gated long poll.  Result: {"released": its index}.
+  cms_release  lets the oldest held "gated" CMS answer go.  Result: {"released": its index}.
   seram_reports  {"reports": the local agent's reports so far, "handshakes": n}.
   card_object card, tag (hex): {"value": hex of that data object on the card, or null}.
   cms_reset  forget every script and the recorded requests.
@@ -156,6 +158,8 @@ class Rig:
         self.life = threading.Lock()        # daemon start/stop/restart
         self.cards_lock = threading.Lock()
         self.gates = []                     # gated SERAM long polls (cmd_seram)
+        self.cms_gates = []                 # gated CMS answers (cmd_cms), in order
+        self.cms_gates_released = 0
         self.gates_released = 0
         self._closed = False
 
@@ -305,6 +309,7 @@ class Rig:
             return [self._answer(x) for x in ans]
         ans = dict(ans)
         delay = ans.pop("delay_s", None)
+        gated = ans.pop("gated", False)
         if "pending" in ans:
             kw = {}
             if ans.get("portal_url"):
@@ -319,6 +324,9 @@ class Rig:
                 out["raw"] = out["raw"].encode()
         if delay:
             out["delay_s"] = float(delay)
+        if gated:
+            out["gate"] = threading.Event()
+            self.cms_gates.append(out["gate"])
         return out
 
     def cmd_cms(self, a):
@@ -360,9 +368,18 @@ class Rig:
         self.gates_released += 1
         return {"released": self.gates_released - 1}
 
+    def cmd_cms_release(self, a):
+        if self.cms_gates_released >= len(self.cms_gates):
+            raise RuntimeError("no gated CMS answer left to release")
+        self.cms_gates[self.cms_gates_released].set()
+        self.cms_gates_released += 1
+        return {"released": self.cms_gates_released - 1}
+
     def _release_gates(self):
-        for g in getattr(self, "gates", []):
-            g.set()         # no remote agent thread stays parked after its test
+        for g in getattr(self, "gates", []) + self.cms_gates:
+            g.set()         # no remote agent or CMS thread stays parked after its test
+        self.cms_gates = []
+        self.cms_gates_released = 0
 
     def cmd_seram_reports(self, a):
         ra = getattr(self, "ra", None)

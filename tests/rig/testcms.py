@@ -17,7 +17,8 @@ answer with Content-Length).
     cms.stop()
 
 Answers (dicts): status (default 200), json (object, sent as JSON), raw (bytes, sent
-as is), headers (dict), delay_s (sleep first), close (True: drop the connection without
+as is), headers (dict), delay_s (sleep first), gate (a threading.Event: answer once it
+is set, at most gate_max_s, default 25 s, later), close (True: drop the connection without
 answering).  An answer may also be a list (used in order, the last one repeats) or a
 callable(request_dict) -> answer.
 
@@ -310,6 +311,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         while callable(ans):
             ans = ans(req)
         ans = dict(ans or {})
+        if ans.get("gate") is not None:
+            ans["gate"].wait(ans.get("gate_max_s", 25.0))
         if ans.get("delay_s"):
             time.sleep(ans["delay_s"])
         if ans.get("close"):
