@@ -75,7 +75,7 @@ LDFLAGS   += $(HARDEN_LDFLAGS) $(SANFLAGS)
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 CORE_SRCS := $(wildcard firmware/*.c firmware/*/*.c drivers/*.c web/*.c web/*/*.c)
-CORE_SRCS := $(filter-out firmware/main.c,$(CORE_SRCS))
+CORE_SRCS := $(filter-out firmware/main.c firmware/process.c,$(CORE_SRCS))
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/assets.o $(BUILD)/admin_assets.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 # What only the remote administration uses (and the unit tests of it): with ADMIN off,
@@ -160,7 +160,7 @@ $(BUILD)/libcardupd.a: $(CORE_OBJS)
 	@rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/cardupd: $(BUILD)/firmware/main.o $(BUILD)/libcardupd.a
+$(BUILD)/cardupd: $(BUILD)/firmware/main.o $(BUILD)/firmware/process.o $(BUILD)/libcardupd.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -98,7 +98,7 @@ $(CROSS_ARCHS:%=static-config-%): static-config-%:
 	    { echo "static-$*: build/$*-static/.config has ADMIN on" >&2; exit 1; }
 
 $(CROSS_ARCHS:%=static-%): static-%: cross-setup-% static-config-%
-	@+$(call cross_make,$*,build/$*-static) build/$*-static/firmware/main.o \
+	@+$(call cross_make,$*,build/$*-static) build/$*-static/firmware/main.o build/$*-static/firmware/process.o \
 	    build/$*-static/tools/cardupctl.o build/$*-static/libcardupd.a
 	@scripts/cross-static.sh $*
 

@@ -25,7 +25,7 @@ apt_dir=$root/apt
 src=$root/src
 out=$top/build/$arch-static
 cc="$triplet-gcc --sysroot=$sysroot"
-[ -f "$out/libcardupd.a" ] && [ -f "$out/firmware/main.o" ] && [ -f "$out/tools/cardupctl.o" ] ||
+[ -f "$out/libcardupd.a" ] && [ -f "$out/firmware/main.o" ] && [ -f "$out/firmware/process.o" ] && [ -f "$out/tools/cardupctl.o" ] ||
     { echo "cross-static: no objects in build/$arch-static (make static-$arch)" >&2; exit 2; }
 grep -qx '# CONFIG_ADMIN is not set' "$out/.config" 2>/dev/null ||
     { echo "cross-static: build/$arch-static/.config must have ADMIN off (make static-$arch)" >&2; exit 2; }
@@ -79,15 +79,17 @@ fi
 lib=$sysroot/usr/lib/$triplet
 mhd_a=$out/mhd/src/microhttpd/.libs/libmicrohttpd.a
 pcsc_a=$out/pcsc/src/.libs/libpcsclite.a
-# link NAME MAIN: build/ARCH-static/NAME from its main object and the static libraries
+# link NAME "OBJS": build/ARCH-static/NAME from its own objects and the static libraries
 # (the linker takes from each only what NAME uses), unless newer than all of them.
 link() {
-	name=$1; main=$2
-	if [ -x "$out/$name" ] && [ -z "$(find "$main" "$out/libcardupd.a" "$mhd_a" "$pcsc_a" \
+	name=$1; main=$2	# word-split on purpose: one or more objects
+	# shellcheck disable=SC2086
+	if [ -x "$out/$name" ] && [ -z "$(find $main "$out/libcardupd.a" "$mhd_a" "$pcsc_a" \
 	    -newer "$out/$name")" ]; then
 		return 0	# up to date
 	fi
-	$cc -static -o "$out/$name.tmp" "$main" "$out/libcardupd.a" "$mhd_a" "$pcsc_a" \
+	# shellcheck disable=SC2086
+	$cc -static -o "$out/$name.tmp" $main "$out/libcardupd.a" "$mhd_a" "$pcsc_a" \
 	    "$lib/libjson-c.a" "$lib/libbearssl.a" -lpthread 2>"$out/$name.link.log" ||
 	    { cat "$out/$name.link.log" >&2; rm -f "$out/$name.tmp"; exit 1; }
 	mv "$out/$name.tmp" "$out/$name"
@@ -96,5 +98,5 @@ link() {
 # The daemon's link log holds glibc's warning that static getaddrinfo needs the NSS
 # modules of the target's libc at run time (docs/boards.md). cardupctl resolves no names
 # (the kiosk API's address is numeric).
-link cardupd "$out/firmware/main.o"
+link cardupd "$out/firmware/main.o $out/firmware/process.o"
 link cardupctl "$out/tools/cardupctl.o"

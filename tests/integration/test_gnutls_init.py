@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""GnuTLS is initialised only when the admin listener starts (firmware/main.c): not by
+"""GnuTLS is initialised only when the admin listener starts (firmware/process.c): not by
 its own library constructor nor by libmicrohttpd's (MHD_init), which cost ~1 MiB of
 resident memory in every cardupd (docs/performance.md).  GNUTLS_DEBUG_LEVEL makes
 gnutls_global_init() say "Enabled GnuTLS ... logging" on stderr, which the rig keeps in

@@ -119,7 +119,7 @@ admin_start(const struct cfg *cfg, const char *cfg_path, admin_cmd_cb cb, void *
 	}
 	if (ipv6)
 		flags |= MHD_USE_IPv6;
-	/* The one place GnuTLS is initialised (no library constructor does: firmware/main.c);
+	/* The one place GnuTLS is initialised (no library constructor does: firmware/process.c);
 	 * for the process's life, the listener starts once. */
 	if ((rc = gnutls_global_init()) < 0) {
 		snprintf(err, errlen, "GnuTLS: %s", gnutls_strerror(rc));
