@@ -23,13 +23,8 @@ set -u
 top=$(pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cardupd-image-test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
-pass=0; fail=0
-ok()  { pass=$((pass + 1)); echo "  PASS  $board: $1"; }
-bad() { fail=$((fail + 1)); echo "  FAIL  $board: $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/        /'; }
-check() { # check NAME COMMAND...: PASS when the command succeeds, output shown on failure
-	name=$1; shift
-	if out=$("$@" 2>&1); then ok "$name"; else bad "$name" "$out"; fi
-}
+. "$(dirname "$0")/../lib/check.sh"
+check_prefix() { printf '%s: ' "$board"; }
 
 # Mode of every path the image must hold; anything else in the image is an error.
 expected() {

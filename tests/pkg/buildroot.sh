@@ -12,9 +12,8 @@
 # usage: tests/pkg/buildroot.sh       (run from the top folder; prints PASS/FAIL lines)
 set -u
 br=board/buildroot/package
-pass=0; fail=0
-ok()  { pass=$((pass + 1)); echo "  PASS  buildroot: $1"; }
-bad() { fail=$((fail + 1)); echo "  FAIL  buildroot: $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/        /'; }
+. "$(dirname "$0")/../lib/check.sh"
+check_prefix() { printf 'buildroot: '; }
 
 for s in board/common/rootfs/etc/init.d/S*; do
 	p=""

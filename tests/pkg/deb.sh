@@ -14,9 +14,7 @@ set -u
 out=$1; arch=${2:-}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cardupd-deb.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
-pass=0; fail=0
-ok()  { pass=$((pass + 1)); echo "  PASS  $1"; }
-bad() { fail=$((fail + 1)); echo "  FAIL  $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/        /'; }
+. "$(dirname "$0")/../lib/check.sh"
 
 src=$tmp/cardupd
 mkdir -p "$src"

@@ -17,13 +17,7 @@ set -u
 bdir=$1
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cardupd-pkg-test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
-pass=0; fail=0
-ok()  { pass=$((pass + 1)); echo "  PASS  $1"; }
-bad() { fail=$((fail + 1)); echo "  FAIL  $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/        /'; }
-check() { # check NAME COMMAND...: PASS when the command succeeds, output shown on failure
-	name=$1; shift
-	if out=$("$@" 2>&1); then ok "$name"; else bad "$name" "$out"; fi
-}
+. "$(dirname "$0")/../lib/check.sh"
 MAKE="make --no-print-directory"
 
 # ---- 1. make install --------------------------------------------------------------------
