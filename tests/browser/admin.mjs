@@ -212,7 +212,9 @@ async function main() {
       .map((l) => '  cardupd| ' + l).join('\n'));
   }
   if (browser) await browser.close();
-  if (rig) await rig.call('shutdown').catch(() => {});
+  // close(): shutdown, then wait for rigd to exit (it removes its folder on the way out;
+  // exiting at once left /tmp/cardupd-rigd-* behind after every run).
+  if (rig) await rig.close().catch(() => {});
   console.log(failed ? 'admin browser test: FAILED' : 'admin browser test: ok');
   process.exit(failed ? 1 : 0);
 }
