@@ -174,6 +174,51 @@ async function main() {
     await page.unroute('**/api/v1/admin/status');
     console.log('  ok    logout and login (a late answer of the old session does not log the new one out)');
 
+    // 4b. A manual check from Actions still polling when the user logs out: its polls
+    // were answered 401 while the next login's answer was on its way, and the login's
+    // answer was dropped as stale ("HTTP 0" on the login form). The login is held here
+    // until such a 401 has come back, or three poll intervals (1.5 s) have passed
+    // without one (the polls now stop at logout). The login must land on the dashboard.
+    await rig.call('cms', { answer: [{ nothing: true }, { gated: true, nothing: true }] });
+    await rig.call('insert');
+    await rig.waitState((st) => st.readers[0].card === 'present' && st.readers[0].phase === 'up_to_date',
+      { what: 'card in reader 0, checked' });
+    await page.click('nav button[data-tab="actions"]');
+    await page.waitForFunction(() => /\(card\)/.test(document.querySelector('#check-reader').textContent));
+    await page.click('#check-submit');
+    await page.waitForFunction(() => document.querySelector('#check-result').textContent === 'Checking…');
+    let polls401 = 0, sawPoll401;
+    const poll401 = new Promise((resolve) => { sawPoll401 = resolve; });
+    const onResponse = (r) => {
+      if (r.url().endsWith('/api/v1/admin/status') && r.status() === 401) { polls401++; sawPoll401(); }
+    };
+    page.on('response', onResponse);
+    await page.route('**/api/v1/admin/login', async (route) => {
+      await Promise.race([poll401, new Promise((r) => setTimeout(r, 1500))]);
+      await route.continue();
+    });
+    await page.click('#logout');
+    await page.waitForSelector('#tab-login:not([hidden])');
+    await page.fill('#login-password', PASSWORD);
+    await page.click('#login-submit');
+    await Promise.race([
+      page.waitForSelector('#tab-dashboard:not([hidden])'),
+      page.waitForFunction(() => document.querySelector('#login-error').textContent !== ''),
+    ]);
+    assert.deepEqual((await shown()).tab, ['tab-dashboard'],
+      `the login's answer was dropped: ${JSON.stringify(await shown())}`);
+    await page.unroute('**/api/v1/admin/login');
+    // The check's poll loop belongs to the ended session: it stops (no 401 after the
+    // next dashboard refresh).
+    await page.waitForResponse((r) => r.url().endsWith('/api/v1/admin/status') && r.status() === 200);
+    const seen = polls401;
+    await page.waitForResponse((r) => r.url().endsWith('/api/v1/admin/status') && r.status() === 200);
+    assert.equal(polls401, seen, 'the old check kept polling after the new login');
+    page.off('response', onResponse);
+    await rig.call('cms_release');
+    await rig.call('remove');
+    console.log('  ok    a check polling across logout and login: the new login lands on the dashboard');
+
     // 5. Trust anchors: a bad file is refused, a good one replaces the list.
     await page.click('nav button[data-tab="anchors"]');
     await page.waitForFunction(() => document.querySelectorAll('#anchors-list tbody tr').length === 1);

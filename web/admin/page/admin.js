@@ -60,9 +60,13 @@ async function api(method, path, body, type) {
   let data = null;
   const ct = r.headers.get('Content-Type') || '';
   if (ct.startsWith('application/json')) data = await r.json(); else data = await r.text();
-  // A stale answer (sent before a login or logout since) says nothing of this session.
-  if (gen !== S.gen) return { status: 0, stale: true, data: null };
-  if (r.status === 401 && !path.endsWith('/login') && !path.endsWith('/setup')) {
+  // The answers to /login and /setup make the session: never stale. Any other answer
+  // to a request sent before a login or logout since says nothing of this session.
+  const makes = path.endsWith('/login') || path.endsWith('/setup');
+  if (gen !== S.gen && !makes) return { status: 0, stale: true, data: null };
+  // A 401 ends the session the page holds; without one (logged out already) there is
+  // nothing to end, and a new generation would make a login on its way look stale.
+  if (r.status === 401 && !makes && S.csrf !== null) {
     newSession(null);
     show('login');
   }
@@ -224,8 +228,10 @@ async function doCheck(ev) {
   const r = await api('POST', '/api/v1/admin/check', { reader });
   if (r.status !== 202) { $('check-result').textContent = (r.data && r.data.error) || 'HTTP ' + r.status; return; }
   $('check-result').textContent = 'Checking…';
+  const gen = S.gen;	// the poll belongs to this session: a logout ends it
   for (let i = 0; i < 40; i++) {
     await new Promise((res) => setTimeout(res, 500));
+    if (S.gen !== gen) return;
     const s = await api('GET', '/api/v1/admin/status');
     const x = s.status === 200 && s.data.readers.find((y) => y.name === reader);
     if (x && x.phase === 'prompt') { $('check-result').textContent = 'Update found: ' + x.updates.map((u) => u.type).join(', '); return; }
@@ -309,7 +315,7 @@ async function doPassword(ev) {
   const r = await api('POST', '/api/v1/admin/password', { current: $('pw-current').value, new: $('pw-new').value });
   for (const id of ['pw-current', 'pw-new', 'pw-new2']) $(id).value = '';
   if (r.status !== 200) { $('pw-error').textContent = (r.data && r.data.error) || 'HTTP ' + r.status; return; }
-  S.csrf = r.data.csrf;
+  newSession(r.data.csrf);	// the server gave this session a new cookie too
   flash('Password changed; other sessions were ended.');
 }
 
