@@ -55,6 +55,8 @@ struct evq {
 	struct rdr	 rdr[RDR_SLOTS];
 	int		 check[CONFIG_MAX_READERS];	/* pending flags */
 	struct event	*checks;	/* CONFIG_MAX_READERS */
+	struct cms_result *results;	/* CONFIG_MAX_READERS: the checks' results */
+	struct cms_result *popped;	/* the result evq_pop handed out last */
 	int		 prog[CONFIG_MAX_READERS], done[CONFIG_MAX_READERS];
 	struct event	*progs, *dones;	/* CONFIG_MAX_READERS each */
 	struct cmd	*cmds;
@@ -75,12 +77,17 @@ evq_new(size_t cmd_cap)
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
 	q->checks = calloc(CONFIG_MAX_READERS, sizeof(*q->checks));
+	q->results = calloc(CONFIG_MAX_READERS, sizeof(*q->results));
+	q->popped = calloc(1, sizeof(*q->popped));
 	q->progs = calloc(CONFIG_MAX_READERS, sizeof(*q->progs));
 	q->dones = calloc(CONFIG_MAX_READERS, sizeof(*q->dones));
 	q->cmds = calloc(cmd_cap, sizeof(*q->cmds));
-	if (q->checks == NULL || q->progs == NULL || q->dones == NULL || q->cmds == NULL ||
+	if (q->checks == NULL || q->results == NULL || q->popped == NULL ||
+	    q->progs == NULL || q->dones == NULL || q->cmds == NULL ||
 	    (q->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
 		free(q->checks);
+		free(q->results);
+		free(q->popped);
 		free(q->progs);
 		free(q->dones);
 		free(q->cmds);
@@ -102,6 +109,8 @@ evq_free(struct evq *q)
 	pthread_mutex_destroy(&q->mu);
 	explicit_bzero(q->rdr, sizeof(q->rdr));
 	free(q->checks);
+	free(q->results);
+	free(q->popped);
 	free(q->progs);
 	free(q->dones);
 	free(q->cmds);
@@ -214,7 +223,8 @@ evq_post(struct evq *q, const struct event *ev)
 	if (strnlen(ev->reader, sizeof(ev->reader)) == sizeof(ev->reader) ||
 	    ((ev->type == EV_CHECK_DONE || ev->type == EV_SESSION_PROGRESS ||
 	    ev->type == EV_SESSION_DONE) &&
-	    (ev->slot < 0 || ev->slot >= CONFIG_MAX_READERS))) {
+	    (ev->slot < 0 || ev->slot >= CONFIG_MAX_READERS)) ||
+	    (ev->type == EV_CHECK_DONE && ev->result == NULL)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -249,6 +259,8 @@ evq_post(struct evq *q, const struct event *ev)
 		break;
 	case EV_CHECK_DONE:
 		q->checks[ev->slot] = *ev;
+		q->checks[ev->slot].result = NULL;
+		q->results[ev->slot] = *ev->result;
 		q->check[ev->slot] = 1;
 		break;
 	case EV_SESSION_PROGRESS:
@@ -351,6 +363,8 @@ evq_pop(struct evq *q, struct event *out)
 	for (int i = 0; i < CONFIG_MAX_READERS; i++) {
 		if (q->check[i]) {
 			*out = q->checks[i];
+			*q->popped = q->results[i];
+			out->result = q->popped;
 			q->check[i] = 0;
 			goto out;
 		}

@@ -33,7 +33,8 @@ enum ev_type {
 	EV_RECONNECT, EV_RELOAD,
 };
 
-/* The one event type. Which fields are set depends on type (below). */
+/* The one event type. Which fields are set depends on type (below). A check's result
+ * (7 KiB) is not inside: the event stays small enough for any thread's stack. */
 struct event {
 	enum ev_type		type;
 	char			reader[READER_NAME_MAX];	/* all but SERVICE_*, RELOAD,
@@ -45,7 +46,9 @@ struct event {
 						   (0..CONFIG_MAX_READERS-1) */
 	uint32_t		check_seq;	/* CHECK_DONE */
 	enum cms_trigger	trigger;	/* CHECK_DONE */
-	struct cms_result	result;		/* CHECK_DONE */
+	const struct cms_result	*result;	/* CHECK_DONE: posted, the result to copy;
+						   popped, the queue's copy, valid until
+						   the next evq_pop */
 	long			latency_ms;	/* CHECK_DONE; SESSION_DONE: duration */
 	unsigned		serial;		/* SESSION_* */
 	int			ok;		/* SESSION_DONE */
@@ -67,9 +70,10 @@ struct evq *evq_new(size_t cmd_cap);
  * accepted. */
 void evq_free(struct evq *q);
 
-/* Copies ev in and wakes the loop. Returns 0, or -1 only for a command when cmd_cap
- * commands are waiting (errno ENOBUFS), or for an event whose reader name does not
- * fit or whose slot is out of range (EINVAL). Never blocks for long; any thread. */
+/* Copies ev in (and *ev->result for CHECK_DONE) and wakes the loop. Returns 0, or -1
+ * only for a command when cmd_cap commands are waiting (errno ENOBUFS), or for an event
+ * whose reader name does not fit, whose slot is out of range or, for CHECK_DONE, whose
+ * result is NULL (EINVAL). Never blocks for long; any thread. */
 int evq_post(struct evq *q, const struct event *ev);
 
 /* Takes the next event into *out: pcscd's state first, then each reader's events in

@@ -280,16 +280,16 @@ handle(struct loop *l, const struct event *ev)
 		break;
 	case EV_CHECK_DONE:
 		card_log_tag(&ev->id, tag);
-		if (ev->result.outcome == CMS_OUT_FAILED)
+		if (ev->result->outcome == CMS_OUT_FAILED)
 			log_warnx("check: card %s on \"%s\": failed: %s: %s (%ld ms)", tag,
-			    ev->reader, ev->result.code, ev->result.detail, ev->latency_ms);
+			    ev->reader, ev->result->code, ev->result->detail, ev->latency_ms);
 		else
 			log_info("check: card %s on \"%s\": %zu pending (%ld ms)", tag,
-			    ev->reader, ev->result.n_updates, ev->latency_ms);
+			    ev->reader, ev->result->n_updates, ev->latency_ms);
 		metrics_record_check(&l->metrics, ev->reader, cms_trigger_name(ev->trigger),
-		    &ev->result, ev->latency_ms, (int64_t)time(NULL));
+		    ev->result, ev->latency_ms, (int64_t)time(NULL));
 		/* A fresh sessionId for each prompt that may lead to a SERAM session. */
-		if (ev->result.outcome == CMS_OUT_PENDING && ev->result.seram_url[0] != '\0') {
+		if (ev->result->outcome == CMS_OUT_PENDING && ev->result->seram_url[0] != '\0') {
 			if (rand_bytes(rnd, sizeof(rnd)) == 0) {
 				seram_session_id(rnd, sid);
 				aev.session_id = sid;
@@ -335,7 +335,7 @@ handle(struct loop *l, const struct event *ev)
 	aev.startup = ev->startup;
 	aev.id = &ev->id;
 	aev.check_seq = ev->check_seq;
-	aev.result = &ev->result;
+	aev.result = ev->result;
 	aev.prompt_id = ev->prompt_id[0] != '\0' ? ev->prompt_id : NULL;
 	aev.serial = ev->serial;
 	aev.ok = ev->ok;
@@ -604,7 +604,7 @@ static void
 on_check(void *arg, const struct check_job *job, const struct cms_result *res,
     long latency_ms)
 {
-	static _Thread_local struct event ev;
+	struct event ev;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.type = EV_CHECK_DONE;
@@ -613,7 +613,7 @@ on_check(void *arg, const struct check_job *job, const struct cms_result *res,
 	ev.id = job->id;
 	ev.check_seq = job->check_seq;
 	ev.trigger = job->trigger;
-	ev.result = *res;
+	ev.result = res;
 	ev.latency_ms = latency_ms;
 	post(arg, &ev, "a check result");
 }
@@ -624,7 +624,7 @@ static void
 on_session(void *arg, const struct session_report *rep)
 {
 	struct loop *l = arg;
-	static _Thread_local struct event ev;
+	struct event ev;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.type = rep->type == SESSION_EV_DONE ? EV_SESSION_DONE : EV_SESSION_PROGRESS;
@@ -654,7 +654,7 @@ on_web(void *arg, const struct web_cmd *cmd)
 		[WEB_CMD_CLOSE] = EV_CLOSE,
 		[WEB_CMD_CANCEL_SESSION] = EV_SESSION_CANCEL,
 	};
-	static _Thread_local struct event ev;
+	struct event ev;
 	struct loop *l = arg;
 
 	memset(&ev, 0, sizeof(ev));
@@ -668,7 +668,7 @@ on_web(void *arg, const struct web_cmd *cmd)
 static int
 on_admin(void *arg, const struct admin_cmd *cmd)
 {
-	static _Thread_local struct event ev;
+	struct event ev;
 	struct loop *l = arg;
 
 	memset(&ev, 0, sizeof(ev));

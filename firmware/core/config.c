@@ -429,11 +429,20 @@ int
 cfg_parse_string(const char *name, const char *text, struct cfg *c, char *err,
     size_t errlen)
 {
-	static _Thread_local struct cfg_errors errs;	/* 11 KiB: not on the stack */
-	int rc = cfg_parse(text, NULL, c, &errs);
+	/* 14 KiB: not on the stack, nor thread-local (every thread's TLS block is
+	 * cleared when the thread starts, so it would be resident in each of them). */
+	struct cfg_errors *errs = malloc(sizeof(*errs));
+	int rc;
 
+	if (errs == NULL) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	rc = cfg_parse(text, NULL, c, errs);
 	if (err != NULL && errlen > 0)
-		cfg_errors_format(name, &errs, err, errlen);
+		cfg_errors_format(name, errs, err, errlen);
+	free(errs);
 	return rc;
 }
 

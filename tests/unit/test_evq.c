@@ -148,13 +148,22 @@ test_results_per_slot_commands_bounded(void **state)
 	struct evq *q = evq_new(2);
 
 	(void)state;
+	static struct cms_result res;
+
 	for (uint32_t seq = 1; seq <= 50; seq++) {
 		memset(&ev, 0, sizeof(ev));
 		ev.type = EV_CHECK_DONE;
 		ev.slot = 1;
 		ev.check_seq = seq;
+		ev.result = &res;
+		res.n_updates = seq;
+		snprintf(res.portal_url, sizeof(res.portal_url), "https://cms/%u", seq);
 		assert_int_equal(evq_post(q, &ev), 0);
 	}
+	/* The result was copied: what the worker does with its own is not seen. */
+	memset(&res, 0, sizeof(res));
+	ev.result = NULL;	/* a check without its result: refused */
+	assert_int_equal(evq_post(q, &ev), -1);
 	memset(&ev, 0, sizeof(ev));
 	ev.type = EV_SESSION_DONE;
 	ev.slot = 1;
@@ -172,6 +181,9 @@ test_results_per_slot_commands_bounded(void **state)
 	assert_int_equal(evq_post(q, &ev), 0);
 	expect(q, EV_CHECK_DONE, NULL);
 	assert_int_equal(out.check_seq, 50);
+	assert_non_null(out.result);
+	assert_int_equal(out.result->n_updates, 50);
+	assert_string_equal(out.result->portal_url, "https://cms/50");
 	expect(q, EV_SESSION_DONE, NULL);
 	assert_int_equal(out.serial, 9);
 	expect(q, EV_MANUAL_CHECK, "R");
