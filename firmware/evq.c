@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 
+#include "base/pages.h"
 #include "evq.h"
 
 #define RDR_SLOTS	(2 * CONFIG_MAX_READERS + 1)
@@ -47,21 +48,25 @@ struct cmd {
 	char		source[64];
 };
 
+/* One allocation of zeroed pages (base/pages.h): a page is resident only once written,
+ * so the slots of readers that never report and the commands never queued cost
+ * nothing (the ring starts over at its first entry whenever it empties). */
 struct evq {
 	pthread_mutex_t	 mu;
 	int		 fd;
 	int		 down;		/* SERVICE_DOWN pending */
 	unsigned	 ups;		/* SERVICE_UP pending (how many) */
-	struct rdr	 rdr[RDR_SLOTS];
-	int		 check[CONFIG_MAX_READERS];	/* pending flags */
-	struct event	*checks;	/* CONFIG_MAX_READERS */
-	struct cms_result *results;	/* CONFIG_MAX_READERS: the checks' results */
-	struct cms_result *popped;	/* the result evq_pop handed out last */
-	int		 prog[CONFIG_MAX_READERS], done[CONFIG_MAX_READERS];
-	struct event	*progs, *dones;	/* CONFIG_MAX_READERS each */
-	struct cmd	*cmds;
-	size_t		 cap, head, len;
 	int		 reconnect, reload;
+	size_t		 size;		/* of this allocation */
+	size_t		 cap, head, len;
+	int		 check[CONFIG_MAX_READERS];	/* pending flags */
+	int		 prog[CONFIG_MAX_READERS], done[CONFIG_MAX_READERS];
+	struct rdr	 rdr[RDR_SLOTS];
+	struct event	 checks[CONFIG_MAX_READERS];
+	struct event	 progs[CONFIG_MAX_READERS], dones[CONFIG_MAX_READERS];
+	struct cms_result popped;	/* the result evq_pop handed out last */
+	struct cms_result results[CONFIG_MAX_READERS];	/* the checks' results */
+	struct cmd	 cmds[];	/* cap */
 };
 
 /* see evq.h */
@@ -69,32 +74,24 @@ struct evq *
 evq_new(size_t cmd_cap)
 {
 	struct evq *q;
+	size_t size;
 
-	if (cmd_cap == 0) {
+	if (cmd_cap == 0 || cmd_cap > (SIZE_MAX - sizeof(*q)) / sizeof(q->cmds[0])) {
 		errno = EINVAL;
 		return NULL;
 	}
-	if ((q = calloc(1, sizeof(*q))) == NULL)
+	size = sizeof(*q) + cmd_cap * sizeof(q->cmds[0]);
+	if ((q = pages_alloc(size)) == NULL)
 		return NULL;
-	q->checks = calloc(CONFIG_MAX_READERS, sizeof(*q->checks));
-	q->results = calloc(CONFIG_MAX_READERS, sizeof(*q->results));
-	q->popped = calloc(1, sizeof(*q->popped));
-	q->progs = calloc(CONFIG_MAX_READERS, sizeof(*q->progs));
-	q->dones = calloc(CONFIG_MAX_READERS, sizeof(*q->dones));
-	q->cmds = calloc(cmd_cap, sizeof(*q->cmds));
-	if (q->checks == NULL || q->results == NULL || q->popped == NULL ||
-	    q->progs == NULL || q->dones == NULL || q->cmds == NULL ||
-	    (q->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
-		free(q->checks);
-		free(q->results);
-		free(q->popped);
-		free(q->progs);
-		free(q->dones);
-		free(q->cmds);
-		free(q);
+	if ((q->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
+		int e = errno;
+
+		pages_free(q, size);
+		errno = e;
 		return NULL;
 	}
 	pthread_mutex_init(&q->mu, NULL);
+	q->size = size;
 	q->cap = cmd_cap;
 	return q;
 }
@@ -107,14 +104,7 @@ evq_free(struct evq *q)
 		return;
 	close(q->fd);
 	pthread_mutex_destroy(&q->mu);
-	explicit_bzero(q->rdr, sizeof(q->rdr));
-	free(q->checks);
-	free(q->results);
-	free(q->popped);
-	free(q->progs);
-	free(q->dones);
-	free(q->cmds);
-	free(q);
+	pages_free(q, q->size);
 }
 
 static void
@@ -363,8 +353,8 @@ evq_pop(struct evq *q, struct event *out)
 	for (int i = 0; i < CONFIG_MAX_READERS; i++) {
 		if (q->check[i]) {
 			*out = q->checks[i];
-			*q->popped = q->results[i];
-			out->result = q->popped;
+			q->popped = q->results[i];
+			out->result = &q->popped;
 			q->check[i] = 0;
 			goto out;
 		}
@@ -387,7 +377,8 @@ evq_pop(struct evq *q, struct event *out)
 		memcpy(out->prompt_id, c->prompt_id, sizeof(out->prompt_id));
 		memcpy(out->source, c->source, sizeof(out->source));
 		q->head = (q->head + 1) % q->cap;
-		q->len--;
+		if (--q->len == 0)
+			q->head = 0;	/* the ring's later pages stay untouched */
 		goto out;
 	}
 	if (q->reconnect) {

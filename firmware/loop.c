@@ -18,6 +18,7 @@
 #include "autoconf.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/pages.h"
 #include "base/rand.h"
 #include "cms/checker.h"
 #include "cms/session.h"
@@ -82,7 +83,11 @@ loop_start(const struct cfg *cfg, const char *cfg_path, int foreground, int *exi
 	char e[CFG_ERR_MAX];
 
 	*exit_code = 1;
-	if ((l = calloc(1, sizeof(*l))) == NULL) {
+	/* Zeroed pages, not calloc (base/pages.h): the agent and the metrics hold a slot
+	 * per CONFIG_MAX_READERS reader (63 + 8 KiB); only those of readers that appear
+	 * are ever written, so only theirs become resident. Hence agent_init_zeroed, and
+	 * no metrics_init: a zeroed struct metrics is initialised. */
+	if ((l = pages_alloc(sizeof(*l))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
@@ -90,8 +95,7 @@ loop_start(const struct cfg *cfg, const char *cfg_path, int foreground, int *exi
 	l->cfg_path = cfg_path;
 	l->foreground = foreground;
 	l->started = (long long)time(NULL);
-	agent_init(&l->agent, cfg->prompt_timeout_s);
-	metrics_init(&l->metrics);
+	agent_init_zeroed(&l->agent, cfg->prompt_timeout_s);
 	snprintf(l->kiosk_origin, sizeof(l->kiosk_origin), "http://%s/", cfg->kiosk_listen);
 	if ((l->q = evq_new(CONFIG_EVENT_QUEUE_MAX)) == NULL) {
 		snprintf(err, errlen, "event queue: %s", strerror(errno));
@@ -129,7 +133,7 @@ fail:
 	web_stop(l->web);
 	checker_stop(l->checker);
 	evq_free(l->q);
-	free(l);
+	pages_free(l, sizeof(*l));
 	return NULL;
 }
 
@@ -204,7 +208,7 @@ loop_stop(struct loop *l)
 	}
 	admin_stop(l->admin);
 	evq_free(l->q);
-	free(l);
+	pages_free(l, sizeof(*l));
 }
 
 /* ---- one event ---------------------------------------------------------------------- */

@@ -62,6 +62,13 @@ void
 agent_init(struct agent *a, int prompt_timeout_s)
 {
 	memset(a, 0, sizeof(*a));
+	agent_init_zeroed(a, prompt_timeout_s);
+}
+
+/* see agent.h */
+void
+agent_init_zeroed(struct agent *a, int prompt_timeout_s)
+{
 	a->prompt_timeout_s = prompt_timeout_s;
 }
 

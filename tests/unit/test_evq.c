@@ -193,6 +193,37 @@ test_results_per_slot_commands_bounded(void **state)
 	evq_free(q);
 }
 
+/* Commands keep their order across the ring's wrap and its restart at the first entry
+ * whenever it empties (evq.c keeps the ring's later pages untouched that way). */
+static void
+test_commands_in_order(void **state)
+{
+	struct evq *q = evq_new(3);
+	char n[16];
+	int next = 0, popped = 0;
+
+	(void)state;
+	for (int round = 0; round < 20; round++) {
+		int burst = 1 + round % 3;
+
+		for (int i = 0; i < burst; i++) {
+			snprintf(n, sizeof(n), "C%d", next++);
+			post(q, EV_MANUAL_CHECK, n);
+		}
+		/* leave one waiting every other round: the ring wraps */
+		for (int i = 0; i < burst - (round % 2) && popped < next; i++) {
+			snprintf(n, sizeof(n), "C%d", popped++);
+			expect(q, EV_MANUAL_CHECK, n);
+		}
+		while (round % 2 == 1 && popped < next) {
+			snprintf(n, sizeof(n), "C%d", popped++);
+			expect(q, EV_MANUAL_CHECK, n);
+		}
+	}
+	assert_int_equal(evq_pop(q, &out), 0);
+	evq_free(q);
+}
+
 int
 main(void)
 {
@@ -201,6 +232,7 @@ main(void)
 		cmocka_unit_test(test_out_and_back_in),
 		cmocka_unit_test(test_readers_and_pcscd),
 		cmocka_unit_test(test_results_per_slot_commands_bounded),
+		cmocka_unit_test(test_commands_in_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
