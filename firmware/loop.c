@@ -500,39 +500,55 @@ publish(struct loop *l)
 /* Reloads the configuration file: on SIGHUP, and after the admin page saved it (why
  * says which, for the log). A bad file changes nothing. */
 static void
-reload(struct loop *l, const char *why)
+apply_config(struct loop *l, const char *why, struct cfg *nc, char *err, size_t errlen)
 {
-	static char err[CFG_ERR_MAX];
-	static struct cfg nc;
-
-	if (cfg_load(l->cfg_path, &nc, err, sizeof(err)) == -1) {
+	if (cfg_load(l->cfg_path, nc, err, errlen) == -1) {
 		log_warnx("%s: %s: rejected, keeping the running configuration:\n%s",
 		    why, l->cfg_path, err);
 		return;
 	}
-	if (checker_reconfigure(l->checker, &nc, err, sizeof(err)) == -1) {
+	if (checker_reconfigure(l->checker, nc, err, errlen) == -1) {
 		log_warnx("%s: %s: rejected, keeping the running configuration: %s",
 		    why, l->cfg_path, err);
 		return;
 	}
-	if (strcmp(nc.kiosk_listen, l->cfg.kiosk_listen) != 0)
+	if (strcmp(nc->kiosk_listen, l->cfg.kiosk_listen) != 0)
 		log_warnx("%s: kiosk.listen changes take effect at the next start", why);
-	if (strcmp(nc.admin_listen, l->cfg.admin_listen) != 0 ||
-	    strcmp(nc.admin_tls_cert, l->cfg.admin_tls_cert) != 0 ||
-	    strcmp(nc.admin_tls_key, l->cfg.admin_tls_key) != 0 ||
-	    strcmp(nc.admin_state_dir, l->cfg.admin_state_dir) != 0)
+	if (strcmp(nc->admin_listen, l->cfg.admin_listen) != 0 ||
+	    strcmp(nc->admin_tls_cert, l->cfg.admin_tls_cert) != 0 ||
+	    strcmp(nc->admin_tls_key, l->cfg.admin_tls_key) != 0 ||
+	    strcmp(nc->admin_state_dir, l->cfg.admin_state_dir) != 0)
 		log_warnx("%s: admin.listen, tls_cert, tls_key and state_dir changes take "
 		    "effect at the next start", why);
-	if (strcmp(nc.kiosk_readers, l->cfg.kiosk_readers) != 0)
-		restart_watcher(l, nc.kiosk_readers);
-	snprintf(nc.kiosk_listen, sizeof(nc.kiosk_listen), "%s", l->cfg.kiosk_listen);
-	l->cfg = nc;
-	l->agent.prompt_timeout_s = nc.prompt_timeout_s;
+	if (strcmp(nc->kiosk_readers, l->cfg.kiosk_readers) != 0)
+		restart_watcher(l, nc->kiosk_readers);
+	snprintf(nc->kiosk_listen, sizeof(nc->kiosk_listen), "%s", l->cfg.kiosk_listen);
+	l->cfg = *nc;
+	l->agent.prompt_timeout_s = nc->prompt_timeout_s;
 	note_anchors(l);
-	admin_reconfigure(l->admin, &nc);
-	log_init(nc.log_level, nc.log_syslog, l->foreground);
+	admin_reconfigure(l->admin, nc);
+	log_init(nc->log_level, nc->log_syslog, l->foreground);
 	log_info("%s: configuration reloaded from %s", why, l->cfg_path);
 	publish(l);
+}
+
+/* The new configuration and its error text (13 KiB) on pages given back afterwards:
+ * as statics they would stay resident after the first reload. */
+static void
+reload(struct loop *l, const char *why)
+{
+	struct reload_buf {
+		struct cfg	nc;
+		char		err[CFG_ERR_MAX];
+	} *b;
+
+	if ((b = pages_alloc(sizeof(*b))) == NULL) {
+		log_warnx("%s: %s: out of memory, keeping the running configuration", why,
+		    l->cfg_path);
+		return;
+	}
+	apply_config(l, why, &b->nc, b->err, sizeof(b->err));
+	pages_free(b, sizeof(*b));
 }
 
 /* The trust anchors' count and earliest expiry for /metrics, read from the file the

@@ -17,6 +17,7 @@
 
 #include "autoconf.h"
 #include "base/log.h"
+#include "base/pages.h"
 #include "cms/trust.h"
 #include "core/config.h"
 #include "loop.h"
@@ -24,6 +25,8 @@
 #include "web/admin/admin.h"
 #include "version.h"
 
+static struct loop *start(const char *cfg_path, int foreground, int check_only, int *sfd,
+    int *rc);
 static void usage(FILE *f);
 static int check_config(const char *path, const struct cfg *cfg);
 static int signals_fd(void);
@@ -38,8 +41,6 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct cfg cfg;
-	static char err[CFG_ERR_MAX];
 	const char *cfg_path = CONFIG_CONFIG_PATH_DEFAULT;
 	int ch, foreground = 0, check_only = 0, sfd, rc;
 	struct loop *l;
@@ -70,19 +71,8 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	if (cfg_load(cfg_path, &cfg, err, sizeof(err)) == -1) {
-		fprintf(stderr, "cardupd: configuration errors:\n%s", err);
-		return 2;
-	}
-	if (check_only)
-		return check_config(cfg_path, &cfg);
-	log_init(cfg.log_level, cfg.log_syslog, foreground);
-	if ((sfd = signals_fd()) == -1)
-		return 1;
-	if ((l = loop_start(&cfg, cfg_path, foreground, &rc, err, sizeof(err))) == NULL) {
-		log_error("%s", err);
+	if ((l = start(cfg_path, foreground, check_only, &sfd, &rc)) == NULL)
 		return rc;
-	}
 	notify_systemd("READY=1");
 	rc = loop_run(l, sfd);
 	notify_systemd("STOPPING=1");
@@ -90,6 +80,48 @@ main(int argc, char *argv[])
 	close(sfd);
 	log_info("stopped");
 	return rc;
+}
+
+/* Reads the configuration and starts the loop with it (or, for --check-config, checks
+ * it). The file's parsed copy and its error text (13 KiB) live on pages given back
+ * once the loop holds its own copy: as statics they would stay resident for good.
+ * Returns the loop, or NULL with *rc the exit code (0 after --check-config). */
+static struct loop *
+start(const char *cfg_path, int foreground, int check_only, int *sfd, int *rc)
+{
+	struct boot {
+		struct cfg	cfg;
+		char		err[CFG_ERR_MAX];
+	} *b;
+	struct loop *l = NULL;
+
+	if ((b = pages_alloc(sizeof(*b))) == NULL) {
+		fprintf(stderr, "cardupd: out of memory\n");
+		*rc = 1;
+		return NULL;
+	}
+	if (cfg_load(cfg_path, &b->cfg, b->err, sizeof(b->err)) == -1) {
+		fprintf(stderr, "cardupd: configuration errors:\n%s", b->err);
+		*rc = 2;
+		goto out;
+	}
+	if (check_only) {
+		*rc = check_config(cfg_path, &b->cfg);
+		goto out;
+	}
+	log_init(b->cfg.log_level, b->cfg.log_syslog, foreground);
+	if ((*sfd = signals_fd()) == -1) {
+		*rc = 1;
+		goto out;
+	}
+	if ((l = loop_start(&b->cfg, cfg_path, foreground, rc, b->err,
+	    sizeof(b->err))) == NULL) {
+		log_error("%s", b->err);
+		close(*sfd);
+	}
+out:
+	pages_free(b, sizeof(*b));
+	return l;
 }
 
 static void
