@@ -78,7 +78,7 @@ agent_find(const struct agent *a, const char *name)
 {
 	if (name == NULL)
 		return -1;
-	for (int i = 0; i < CONFIG_MAX_READERS; i++)
+	for (int i = 0; i < a->top; i++)
 		if (a->r[i].used && strcmp(a->r[i].name, name) == 0)
 			return i;
 	return -1;
@@ -94,10 +94,12 @@ reader_add(struct agent *a, const char *name)
 	if (strlen(name) >= READER_NAME_MAX)
 		return -1;
 	for (i = 0; i < CONFIG_MAX_READERS; i++)
-		if (!a->r[i].used) {
+		if (i >= a->top || !a->r[i].used) {
 			memset(&a->r[i], 0, sizeof(a->r[i]));
 			a->r[i].used = 1;
 			strcpy(a->r[i].name, name);
+			if (i >= a->top)
+				a->top = i + 1;
 			return i;
 		}
 	return -1;
@@ -279,7 +281,7 @@ agent_handle(struct agent *a, const struct agent_event *ev, struct agent_action 
 	*changed = 0;
 	switch (ev->type) {
 	case AGENT_EV_TICK:
-		for (i = 0; i < CONFIG_MAX_READERS; i++) {
+		for (i = 0; i < a->top; i++) {
 			r = &a->r[i];
 			if (r->used && r->phase == AGENT_PROMPT &&
 			    ev->now_ms >= r->prompt_deadline_ms) {
@@ -292,7 +294,7 @@ agent_handle(struct agent *a, const struct agent_event *ev, struct agent_action 
 		return n;
 	case AGENT_EV_SERVICE_DOWN:
 		/* Every reader is gone with pcscd; the watcher re-adds them. */
-		for (i = 0; i < CONFIG_MAX_READERS; i++)
+		for (i = 0; i < a->top; i++)
 			if (a->r[i].used) {
 				card_gone(a, i, acts, &n);
 				a->r[i].used = 0;
@@ -480,7 +482,7 @@ agent_next_deadline(const struct agent *a)
 {
 	int64_t best = -1;
 
-	for (int i = 0; i < CONFIG_MAX_READERS; i++) {
+	for (int i = 0; i < a->top; i++) {
 		const struct agent_reader *r = &a->r[i];
 
 		if (r->used && r->phase == AGENT_PROMPT &&

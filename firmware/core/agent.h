@@ -58,6 +58,10 @@ struct agent_counters {
 
 struct agent {
 	struct agent_reader	r[CONFIG_MAX_READERS];
+	int			top;	/* 1 + the highest slot ever used: the slots
+					   from top on were never written, and loops
+					   over the readers stop there, so their pages
+					   are never touched (docs/performance.md) */
 	uint32_t		next_seq;	/* check ids */
 	uint32_t		next_prompt;
 	unsigned		next_session;

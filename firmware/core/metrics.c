@@ -158,7 +158,7 @@ metrics_gauges_take(struct metrics_gauges *g, const struct agent *a, int pcscd_u
 	memset(g, 0, sizeof(*g));
 	g->count = a->count;
 	g->pcscd_up = pcscd_up != 0;
-	for (int i = 0; i < CONFIG_MAX_READERS; i++)
+	for (int i = 0; i < a->top; i++)
 		if (a->r[i].used) {
 			g->readers++;
 			g->cards += a->r[i].card_present != 0;

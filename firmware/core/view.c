@@ -266,7 +266,7 @@ view_kiosk(const struct agent *a, const struct cfg *cfg, const char *kiosk_origi
 	}
 	buf_puts(&w, "]");
 	jw_open(&w, "readers", 1);
-	for (int i = 0; i < CONFIG_MAX_READERS; i++) {
+	for (int i = 0; i < a->top; i++) {
 		const struct agent_reader *r = &a->r[i];
 		struct web_reader_view *v;
 
@@ -355,7 +355,7 @@ view_admin(const struct agent *a, const struct cfg *cfg, const struct metrics *m
 	json_object_object_add(root, "time", json_object_new_int64(wall));
 	json_object_object_add(root, "uptime_s", json_object_new_int64(wall - started));
 	readers = json_object_new_array();
-	for (int i = 0; i < CONFIG_MAX_READERS; i++) {
+	for (int i = 0; i < a->top; i++) {
 		const struct agent_reader *r = &a->r[i];
 		json_object *jr;
 

@@ -171,6 +171,7 @@ test_gauges(void **state)
 	/* Slot indices from the board's CONFIG_MAX_READERS (2 on rpi4, 8 on the host): the
 	 * first and the last slot hold a reader with a card; with room for more, a middle
 	 * slot holds a reader without one and another a stale card flag (not counted). */
+	a.top = CONFIG_MAX_READERS;	/* slots set by hand, not through the agent */
 	a.r[0].used = 1;
 	a.r[0].card_present = 1;
 	a.r[CONFIG_MAX_READERS - 1].used = 1;
