@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* admin.c — see admin.h: starting and stopping the listener (one libmicrohttpd daemon
- * with TLS and its own polling thread, plus the watchdog), the snapshot the main loop
+/* admin.c — see admin.h: starting and stopping the listener (the TLS terminator on
+ * BearSSL, tls_term.c, in front of one plain-HTTP libmicrohttpd daemon with its own
+ * polling thread and no listen socket, plus the watchdog), the snapshot the main loop
  * publishes, configuration reloads, and the setup code and fingerprint the kiosk shows.
  * The pages' handlers are in the other files of web/admin (server.h). */
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
 
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
@@ -22,6 +24,7 @@
 #include "base/log.h"
 #include "web/listen.h"
 #include "web/admin/server.h"
+#include "web/admin/tls_term.h"
 
 /* Two buffers: a new code is made in the one not shown, then published by g_setup_live
  * (0: none, 1 or 2: which buffer), so that the kiosk thread never reads a half-made
@@ -106,19 +109,19 @@ admin_start(const struct cfg *cfg, const char *cfg_path, admin_cmd_cb cb, void *
 	struct admin_server *as;
 	struct sockaddr_storage ss;
 	char e2[1024];
-	int port, ipv6, rc;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS |
-	    MHD_USE_ERROR_LOG;
+	int ipv6, rc;
+	/* no listen socket: the terminator accepts, and hands MHD the plaintext end of a
+	 * socketpair from its own thread (MHD_add_connection needs MHD_USE_ITC) */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 
 	err[0] = '\0';
 	if (cfg->admin_listen[0] == '\0')
 		return NULL;
-	if ((port = web_listen_addr(cfg->admin_listen, &ss, &ipv6)) == -1) {
+	if (web_listen_addr(cfg->admin_listen, &ss, &ipv6) == -1) {
 		snprintf(err, errlen, "admin.listen %s: expected IP:PORT", cfg->admin_listen);
 		return NULL;
 	}
-	if (ipv6)
-		flags |= MHD_USE_IPv6;
 	/* The one place GnuTLS is initialised (no library constructor does: firmware/process.c);
 	 * for the process's life, the listener starts once. */
 	if ((rc = gnutls_global_init()) < 0) {
@@ -169,13 +172,18 @@ admin_start(const struct cfg *cfg, const char *cfg_path, admin_cmd_cb cb, void *
 		snprintf(err, errlen, "cannot start the admin watchdog: %s", strerror(errno));
 		goto fail;
 	}
-	as->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, adm_handler, as,
+	if ((as->term = tls_term_open((struct sockaddr *)&ss, ipv6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in), as->tls.cert_pem,
+	    as->tls.key_pem, ADMIN_WD_SLOTS, CONFIG_ADMIN_REQUEST_DEADLINE_S * 1000L, e2,
+	    sizeof(e2))) == NULL) {
+		snprintf(err, errlen, "cannot listen on %s (in use, or not a local address?): "
+		    "%s", cfg->admin_listen, e2);
+		adm_wd_stop(as);
+		goto fail;
+	}
+	as->d = MHD_start_daemon(flags, 0, NULL, NULL, adm_handler, as,
 	    /* the logger only reads the site */
 	    MHD_OPTION_EXTERNAL_LOGGER, web_mhd_log, (void *)(uintptr_t)&admin_site,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_HTTPS_MEM_CERT, as->tls.cert_pem,
-	    MHD_OPTION_HTTPS_MEM_KEY, as->tls.key_pem,
-	    MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
 	    MHD_OPTION_NOTIFY_COMPLETED, adm_completed, as,
 	    MHD_OPTION_NOTIFY_CONNECTION, adm_notify_connection, as,
 	    /* the watchdog closes idle ones long before (make_room in watchdog.c) */
@@ -185,8 +193,15 @@ admin_start(const struct cfg *cfg, const char *cfg_path, admin_cmd_cb cb, void *
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 	    MHD_OPTION_END);
 	if (as->d == NULL) {
-		snprintf(err, errlen, "cannot listen on %s (in use, or not a local address?)",
-		    cfg->admin_listen);
+		snprintf(err, errlen, "cannot start the admin HTTP server");
+		tls_term_close(as->term);
+		adm_wd_stop(as);
+		goto fail;
+	}
+	if ((errno = tls_term_start(as->term, as->d)) != 0) {
+		snprintf(err, errlen, "cannot start the admin TLS thread: %s", strerror(errno));
+		tls_term_close(as->term);
+		MHD_stop_daemon(as->d);
 		adm_wd_stop(as);
 		goto fail;
 	}
@@ -281,6 +296,7 @@ admin_stop(struct admin_server *as)
 {
 	if (as == NULL)
 		return;
+	tls_term_close(as->term);	/* first: MHD then sees every connection end */
 	MHD_stop_daemon(as->d);
 	adm_wd_stop(as);
 	atomic_store(&g_fpr_live, 0);

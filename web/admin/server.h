@@ -60,8 +60,11 @@ struct wd_slot {
 	int		cut;		/* shut down by us, waiting for MHD to close it */
 };
 
+struct tls_term;
+
 struct admin_server {
-	struct MHD_Daemon	*d;
+	struct MHD_Daemon	*d;		/* plain HTTP, no listen socket */
+	struct tls_term		*term;		/* TLS: listens, feeds d (tls_term.c) */
 	pthread_mutex_t		 mu;		/* the state below, up to cfg_path */
 	pthread_mutex_t		 io_mu;		/* file writers */
 	struct admin_snapshot	*snap;

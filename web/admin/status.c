@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "web/admin/server.h"
+#include "web/admin/tls_term.h"
 
 #define AUDIT_TAIL	(32 * 1024)
 
@@ -110,6 +111,35 @@ adm_get_info(struct admin_server *as, struct MHD_Connection *conn, const struct 
 	return web_send_json(conn, &admin_site, MHD_HTTP_OK, o, NULL);
 }
 
+/* The admin listener's own TLS counters (tls_term.c), after the daemon's series.
+ * Returns text grown by them (text freed), or NULL. */
+static char *
+tls_series(struct admin_server *as, char *text)
+{
+	struct tls_term_stats st;
+	size_t len = strlen(text), cap = len + 1024;
+	char *out;
+
+	tls_term_stats(as->term, &st);
+	if ((out = realloc(text, cap)) == NULL) {
+		free(text);
+		return NULL;
+	}
+	snprintf(out + len, cap - len,
+	    "# HELP cardupd_admin_tls_handshakes_total TLS handshakes on the admin "
+	    "listener, by result.\n"
+	    "# TYPE cardupd_admin_tls_handshakes_total counter\n"
+	    "cardupd_admin_tls_handshakes_total{result=\"ok\"} %lu\n"
+	    "cardupd_admin_tls_handshakes_total{result=\"failed\"} %lu\n"
+	    "cardupd_admin_tls_handshakes_total{result=\"timeout\"} %lu\n"
+	    "# HELP cardupd_admin_connections_refused_total Admin connections closed at "
+	    "once: over the connection or per-address limit.\n"
+	    "# TYPE cardupd_admin_connections_refused_total counter\n"
+	    "cardupd_admin_connections_refused_total %lu\n",
+	    st.handshakes, st.failures, st.timeouts, st.refused);
+	return out;
+}
+
 /* see server.h. The text is rendered now, from the counters the main loop published
  * (core/view.c copies them into the snapshot): a scrape every 15 s or so costs less
  * than rendering on every state change. They are copied out first, so the lock is
@@ -135,6 +165,8 @@ adm_get_metrics(struct admin_server *as, struct MHD_Connection *conn)
 	pthread_mutex_unlock(&as->mu);
 	text = metrics_render(m, &g);
 	free(m);
+	if (text != NULL)
+		text = tls_series(as, text);
 	if (text == NULL)
 		return web_send_error(conn, &admin_site, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
 	ret = web_send_buf(conn, &admin_site, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
