@@ -21,12 +21,51 @@ set(const char *s)
 	return s != NULL && *s != '\0';
 }
 
-static size_t
-make_key(char *buf, size_t len, const char *a, const char *c, const char *k)
+static const char *
+str(const char *s)
 {
-	int n = snprintf(buf, len, "%s%c%s%c%s", a ? a : "", 0, c ? c : "", 0, k ? k : "");
+	return s != NULL ? s : "";
+}
 
-	return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
+/* The key of three paths: each with its NUL, back to back. Sets *len (0 on failure)
+ * and returns the malloc'd key, or NULL. */
+static char *
+make_key(const char *a, const char *c, const char *k, size_t *len)
+{
+	const char *part[3] = { str(a), str(c), str(k) };
+	size_t n[3], total = 0;
+	char *key, *p;
+
+	for (int i = 0; i < 3; i++)
+		total += (n[i] = strlen(part[i]) + 1);
+	*len = 0;
+	if ((key = p = malloc(total)) == NULL)
+		return NULL;
+	for (int i = 0; i < 3; i++) {
+		memcpy(p, part[i], n[i]);
+		p += n[i];
+	}
+	*len = total;
+	return key;
+}
+
+/* 1 when b was loaded from these three paths. */
+static int
+key_matches(const struct cms_creds *b, const char *a, const char *c, const char *k)
+{
+	const char *part[3] = { str(a), str(c), str(k) };
+	size_t off = 0;
+
+	if (b->key == NULL)
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		size_t n = strlen(part[i]) + 1;
+
+		if (b->key_len - off < n || memcmp(b->key + off, part[i], n) != 0)
+			return 0;
+		off += n;
+	}
+	return off == b->key_len;
 }
 
 static void
@@ -34,6 +73,7 @@ box_free(struct cms_creds *b)
 {
 	anchors_free(&b->anchors);
 	tlscred_free(&b->cred);
+	free(b->key);
 	explicit_bzero(b, sizeof *b);
 	free(b);
 }
@@ -82,7 +122,8 @@ cms_creds_load(const char *anchors_path, const char *client_cert,
 		return NULL;
 	}
 	atomic_init(&b->refs, 1);
-	b->key_len = make_key(b->key, sizeof b->key, anchors_path, client_cert, client_key);
+	/* no key (out of memory): loaded all the same, only not shared */
+	b->key = make_key(anchors_path, client_cert, client_key, &b->key_len);
 	if (read_pem(anchors_path, 0, &fa, err, errlen) == -1)
 		goto fail;
 	if (anchors_decode(anchors_path, (const unsigned char *)fa.p, fa.len,
@@ -129,13 +170,10 @@ struct cms_creds *
 cms_creds_shared(const char *anchors_path, const char *client_cert,
     const char *client_key, char *err, size_t errlen)
 {
-	char key[sizeof shared->key];
-	size_t n = make_key(key, sizeof key, anchors_path, client_cert, client_key);
 	struct cms_creds *c = NULL;
 
 	pthread_mutex_lock(&shared_mu);
-	if (shared != NULL && n > 0 && n == shared->key_len &&
-	    memcmp(key, shared->key, n) == 0)
+	if (shared != NULL && key_matches(shared, anchors_path, client_cert, client_key))
 		c = cms_creds_ref(shared);
 	pthread_mutex_unlock(&shared_mu);
 	if (c != NULL)

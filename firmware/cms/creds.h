@@ -22,7 +22,9 @@ struct cms_creds {
 	/* creds.c's own */
 	atomic_int	 refs;
 	size_t		 key_len;
-	char		 key[3 * 4096];	/* the three paths, NUL-separated */
+	char		*key;		/* the three paths, NUL-separated (malloc'd:
+					   12 KiB of room inline cost 3 resident
+					   pages, and as much main-thread stack) */
 };
 
 /* Reads and decodes anchors_path and, when both are set (non-NULL, non-empty),
