@@ -1,129 +1,166 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* admin_tls.c — see admin_tls.h. The only file that uses GnuTLS's X.509 API. */
+/* admin_tls.c — see admin_tls.h. BearSSL for the key and the signature, core/x509_write
+ * for the certificate's DER, core/x509_walk for what the anchor list shows. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <arpa/inet.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
+#include <bearssl.h>
 
 #include "base/file.h"
+#include "base/rand.h"
+#include "core/pem.h"
+#include "core/tlscred.h"
+#include "core/x509_walk.h"
+#include "core/x509_write.h"
 #include "web/admin/admin_tls.h"
 #include "web/admin/settings.h"
 
 #define PEM_MAX		(256 * 1024)
+#define VALID_FOR	(10LL * 365 * 86400)	/* ten years */
 
+/* SHA-256 of the first certificate of pem as "AB:CD:...". */
 static int
-fingerprint(const char *pem, char *out, size_t cap, char *err, size_t errlen)
+fingerprint(const char *what, const char *pem, char *out, size_t cap, char *err,
+    size_t errlen)
 {
-	gnutls_x509_crt_t crt;
-	gnutls_datum_t d = { (unsigned char *)(uintptr_t)pem, (unsigned)strlen(pem) };
+	struct pem_obj *o;
+	br_sha256_context h;
 	unsigned char fp[32];
-	size_t fplen = sizeof(fp), o = 0;
-	int rc;
+	size_t n, i, k, w = 0;
 
-	if (gnutls_x509_crt_init(&crt) < 0) {
-		snprintf(err, errlen, "out of memory");
+	if (pem_decode(what, (const unsigned char *)pem, strlen(pem), &o, &n, err,
+	    errlen) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (strcmp(o[i].name, "CERTIFICATE") == 0 ||
+		    strcmp(o[i].name, "X509 CERTIFICATE") == 0)
+			break;
+	if (i == n) {
+		pem_free(o, n);
+		snprintf(err, errlen, "%s: no certificate found", what);
 		return -1;
 	}
-	rc = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM);
-	if (rc == 0)
-		rc = gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fp, &fplen);
-	gnutls_x509_crt_deinit(crt);
-	if (rc < 0) {
-		snprintf(err, errlen, "certificate: %s", gnutls_strerror(rc));
-		return -1;
-	}
-	for (size_t i = 0; i < fplen && o + 3 < cap; i++)
-		o += (size_t)snprintf(out + o, cap - o, "%s%02X", i ? ":" : "", fp[i]);
+	br_sha256_init(&h);
+	br_sha256_update(&h, o[i].data, o[i].len);
+	br_sha256_out(&h, fp);
+	pem_free(o, n);
+	for (k = 0; k < sizeof(fp) && w + 3 < cap; k++)
+		w += (size_t)snprintf(out + w, cap - w, "%s%02X", k ? ":" : "", fp[k]);
 	return 0;
 }
 
-/* Makes a self-signed certificate for the admin listener. */
+/* x509_sign_fn: BearSSL's ECDSA is deterministic (RFC 6979), no randomness here. */
+static size_t
+ec_sign(void *ctx, const unsigned char hash[32], unsigned char *sig)
+{
+	return br_ecdsa_sign_asn1_get_default()(br_ec_get_default(), &br_sha256_vtable,
+	    hash, ctx, sig);
+}
+
+/* DER as a NUL-terminated PEM text (owned), or NULL. */
+static char *
+pem_of(const void *der, size_t len, const char *banner)
+{
+	size_t n = br_pem_encode(NULL, der, len, banner, BR_PEM_LINE64);
+	char *p;
+
+	if ((p = malloc(n + 1)) != NULL)
+		br_pem_encode(p, der, len, banner, BR_PEM_LINE64);
+	return p;
+}
+
+/* Makes a self-signed certificate for the admin listener: an ECDSA P-256 key from an
+ * HMAC-DRBG seeded by the kernel, CN = device id, O = "cardupd self-signed", valid
+ * from an hour ago (clocks differ) for ten years, subjectAltName localhost, the device
+ * id when it is a host name and the listen address when it is one. */
 static int
 make_self_signed(const struct cfg *c, char **cert_pem, char **key_pem, char *err,
     size_t errlen)
 {
-	gnutls_x509_privkey_t key = NULL;
-	gnutls_x509_crt_t crt = NULL;
-	gnutls_datum_t dc = { NULL, 0 }, dk = { NULL, 0 };
-	unsigned char serial[16], ip[16];
+	const br_ec_impl *ec = br_ec_get_default();
+	br_hmac_drbg_context rng;
+	br_ec_private_key sk;
+	br_ec_public_key pk;
+	struct x509_self s;
+	unsigned char seed[32], kbuf[BR_EC_KBUF_PRIV_MAX_SIZE];
+	unsigned char pbuf[BR_EC_KBUF_PUB_MAX_SIZE], serial[16], ip[16];
+	unsigned char der[X509_CERT_MAX], kder[256];
 	char host[64];
+	const char *why = NULL;
+	size_t dlen = 0, klen = 0;
 	unsigned port;
-	time_t now = time(NULL);
-	int rc;
+	long long now = (long long)time(NULL);
 
-	if ((rc = gnutls_x509_privkey_init(&key)) < 0 ||
-	    (rc = gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
-	    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0)) < 0 ||
-	    (rc = gnutls_x509_crt_init(&crt)) < 0)
-		goto fail;
-	if (getrandom(serial, sizeof(serial), 0) != sizeof(serial)) {
-		rc = GNUTLS_E_RANDOM_FAILED;
-		goto fail;
+	*cert_pem = *key_pem = NULL;
+	memset(&s, 0, sizeof(s));
+	if (rand_bytes(seed, sizeof(seed)) == -1 ||
+	    rand_bytes(serial, sizeof(serial)) == -1) {
+		why = "no random bytes from the kernel";
+		goto out;
 	}
-	serial[0] &= 0x7f;	/* a positive INTEGER */
+	br_hmac_drbg_init(&rng, &br_sha256_vtable, seed, sizeof(seed));
+	if (br_ec_keygen(&rng.vtable, ec, &sk, kbuf, BR_EC_secp256r1) == 0 ||
+	    br_ec_compute_pub(ec, &pk, pbuf, &sk) == 0) {
+		why = "no P-256 key";
+		goto out;
+	}
+	serial[0] &= 0x7f;	/* a positive INTEGER of 16 bytes */
 	serial[0] |= 0x01;
-	if ((rc = gnutls_x509_crt_set_version(crt, 3)) < 0 ||
-	    (rc = gnutls_x509_crt_set_serial(crt, serial, sizeof(serial))) < 0 ||
-	    (rc = gnutls_x509_crt_set_activation_time(crt, now - 3600)) < 0 ||
-	    (rc = gnutls_x509_crt_set_expiration_time(crt, now + 10L * 365 * 86400)) < 0 ||
-	    (rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
-	    c->device_id, (unsigned)strlen(c->device_id))) < 0 ||
-	    (rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, 0,
-	    "cardupd self-signed", 19)) < 0 ||
-	    (rc = gnutls_x509_crt_set_key(crt, key)) < 0 ||
-	    (rc = gnutls_x509_crt_set_basic_constraints(crt, 0, -1)) < 0 ||
-	    (rc = gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE)) < 0 ||
-	    (rc = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0)) < 0 ||
-	    (rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, "localhost",
-	    9, GNUTLS_FSAN_APPEND)) < 0)
-		goto fail;
+	s.serial = serial;
+	s.serial_len = sizeof(serial);
+	s.not_before = now - 3600;
+	s.not_after = now + VALID_FOR;
+	s.cn = c->device_id;
+	s.org = "cardupd self-signed";
+	s.ec_pub = pk.q;
+	s.ec_pub_len = pk.qlen;
+	s.dns[s.n_dns++] = "localhost";
 	/* The device id when it can be a host name, and the listen address. */
-	if (strspn(c->device_id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789-.") == strlen(c->device_id))
-		gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, c->device_id,
-		    (unsigned)strlen(c->device_id), GNUTLS_FSAN_APPEND);
+	if (x509_dns_name_ok(c->device_id) && strcasecmp(c->device_id, "localhost") != 0)
+		s.dns[s.n_dns++] = c->device_id;
 	if (cfg_split_listen(c->admin_listen, host, sizeof(host), &port) == 0) {
-		if (inet_pton(AF_INET, host, ip) == 1 && strcmp(host, "0.0.0.0") != 0)
-			gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, ip, 4,
-			    GNUTLS_FSAN_APPEND);
-		else if (inet_pton(AF_INET6, host, ip) == 1 && strcmp(host, "::") != 0)
-			gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, ip, 16,
-			    GNUTLS_FSAN_APPEND);
+		if (inet_pton(AF_INET, host, ip) == 1 && strcmp(host, "0.0.0.0") != 0) {
+			s.ip[s.n_ip] = ip;
+			s.ip_len[s.n_ip++] = 4;
+		} else if (inet_pton(AF_INET6, host, ip) == 1 && strcmp(host, "::") != 0) {
+			s.ip[s.n_ip] = ip;
+			s.ip_len[s.n_ip++] = 16;
+		}
 	}
-	if ((rc = gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0)) < 0 ||
-	    (rc = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &dc)) < 0 ||
-	    (rc = gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &dk)) < 0)
-		goto fail;
-	*cert_pem = strndup((const char *)dc.data, dc.size);
-	*key_pem = strndup((const char *)dk.data, dk.size);
-	gnutls_free(dc.data);
-	explicit_bzero(dk.data, dk.size);
-	gnutls_free(dk.data);
-	gnutls_x509_crt_deinit(crt);
-	gnutls_x509_privkey_deinit(key);
-	if (*cert_pem == NULL || *key_pem == NULL) {
+	if (x509_write_self_signed(&s, ec_sign, &sk, der, sizeof(der), &dlen) == -1) {
+		why = "cannot encode the certificate (device id over 64 bytes?)";
+		goto out;
+	}
+	if ((klen = br_encode_ec_raw_der(NULL, &sk, &pk)) == 0 || klen > sizeof(kder) ||
+	    br_encode_ec_raw_der(kder, &sk, &pk) != klen) {
+		why = "cannot encode the key";
+		goto out;
+	}
+	if ((*cert_pem = pem_of(der, dlen, "CERTIFICATE")) == NULL ||
+	    (*key_pem = pem_of(kder, klen, "EC PRIVATE KEY")) == NULL)
+		why = "out of memory";
+out:
+	explicit_bzero(seed, sizeof(seed));
+	explicit_bzero(&rng, sizeof(rng));
+	explicit_bzero(kbuf, sizeof(kbuf));
+	explicit_bzero(kder, sizeof(kder));
+	explicit_bzero(&sk, sizeof(sk));
+	if (why != NULL) {
 		free(*cert_pem);
-		free(*key_pem);
+		if (*key_pem != NULL) {
+			explicit_bzero(*key_pem, strlen(*key_pem));
+			free(*key_pem);
+		}
 		*cert_pem = *key_pem = NULL;
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "making a self-signed certificate: %s", why);
 		return -1;
 	}
 	return 0;
-fail:
-	snprintf(err, errlen, "making a self-signed certificate: %s", gnutls_strerror(rc));
-	if (crt != NULL)
-		gnutls_x509_crt_deinit(crt);
-	if (key != NULL)
-		gnutls_x509_privkey_deinit(key);
-	return -1;
 }
 
 static void
@@ -135,28 +172,77 @@ wipe_free(char *s)
 	}
 }
 
+/* 1 when the big-endian integers a and b are equal, leading zeros aside. */
+static int
+same_int(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
+{
+	while (alen > 0 && *a == 0)
+		a++, alen--;
+	while (blen > 0 && *b == 0)
+		b++, blen--;
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/* 1 when the private key of cr is the one of the public key pk: the EC point
+ * recomputed from the private key; for RSA the modulus recomputed from p and q, and a
+ * signature made with the private key that the certificate's key (its exponent)
+ * verifies (BearSSL recomputes the public exponent only when p, q = 3 mod 4). */
+static int
+key_matches(const struct tlscred *cr, const br_x509_pkey *pk)
+{
+	static const unsigned char hash[32] = "cardupd: is it the cert's key?";
+	unsigned char pub[BR_EC_KBUF_PUB_MAX_SIZE], *n, sig[4096 / 8];
+	unsigned char back[32];
+	br_ec_public_key ep;
+	size_t nlen;
+	int ok;
+
+	if (cr->key_type == BR_KEYTYPE_EC && pk->key_type == BR_KEYTYPE_EC) {
+		if (cr->ec.curve != pk->key.ec.curve ||
+		    br_ec_compute_pub(br_ec_get_default(), &ep, pub, &cr->ec) == 0)
+			return 0;
+		return ep.qlen == pk->key.ec.qlen && memcmp(ep.q, pk->key.ec.q, ep.qlen) == 0;
+	}
+	if (cr->key_type != BR_KEYTYPE_RSA || pk->key_type != BR_KEYTYPE_RSA ||
+	    (cr->rsa.n_bitlen + 7) / 8 > sizeof(sig))
+		return 0;
+	if ((nlen = br_rsa_compute_modulus_get_default()(NULL, &cr->rsa)) == 0 ||
+	    (n = malloc(nlen)) == NULL)
+		return 0;
+	ok = br_rsa_compute_modulus_get_default()(n, &cr->rsa) == nlen &&
+	    same_int(n, nlen, pk->key.rsa.n, pk->key.rsa.nlen);
+	free(n);
+	return ok &&
+	    br_rsa_pkcs1_sign_get_default()(BR_HASH_OID_SHA256, hash, sizeof(hash),
+	    &cr->rsa, sig) == 1 &&
+	    br_rsa_pkcs1_vrfy_get_default()(sig, (cr->rsa.n_bitlen + 7) / 8,
+	    BR_HASH_OID_SHA256, sizeof(back), &pk->key.rsa, back) == 1 &&
+	    memcmp(back, hash, sizeof(hash)) == 0;
+}
+
 /* The pair as the listener will load it, checked now so that a failure names its cause
- * (MHD would only say that it cannot start): a key of another certificate, a file that
- * is not PEM. */
+ * (the listener would only say that it cannot start): a key of another certificate, a
+ * file that is not PEM. */
 static int
 pair_usable(const struct admin_tls *t, const char *cpath, const char *kpath, char *err,
     size_t errlen)
 {
-	gnutls_certificate_credentials_t cr;
-	gnutls_datum_t cd = { (unsigned char *)t->cert_pem, (unsigned)strlen(t->cert_pem) };
-	gnutls_datum_t kd = { (unsigned char *)t->key_pem, (unsigned)strlen(t->key_pem) };
-	int rc;
+	struct tlscred cr;
+	br_x509_decoder_context dc;
+	const br_x509_pkey *pk;
+	int ok;
 
-	if (gnutls_certificate_allocate_credentials(&cr) < 0) {
-		snprintf(err, errlen, "out of memory");
+	if (tlscred_decode(cpath, (const unsigned char *)t->cert_pem, strlen(t->cert_pem),
+	    kpath, (const unsigned char *)t->key_pem, strlen(t->key_pem), &cr, err,
+	    errlen) == -1)
 		return -1;
-	}
-	rc = gnutls_certificate_set_x509_key_mem(cr, &cd, &kd, GNUTLS_X509_FMT_PEM);
-	gnutls_certificate_free_credentials(cr);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s and %s: %s", cpath, kpath,
-		    rc == GNUTLS_E_CERTIFICATE_KEY_MISMATCH ?
-		    "the certificate and the key do not match" : gnutls_strerror(rc));
+	br_x509_decoder_init(&dc, NULL, NULL);
+	br_x509_decoder_push(&dc, cr.chain[0].data, cr.chain[0].data_len);
+	ok = (pk = br_x509_decoder_get_pkey(&dc)) != NULL && key_matches(&cr, pk);
+	tlscred_free(&cr);
+	if (!ok) {
+		snprintf(err, errlen, "%s and %s: the certificate and the key do not match",
+		    cpath, kpath);
 		return -1;
 	}
 	return 0;
@@ -200,7 +286,7 @@ admin_tls_load(const struct cfg *c, struct admin_tls *t, char *err, size_t errle
 	if (stat(kpath, &st) == 0 && (st.st_mode & 077) != 0 && t->self_signed)
 		chmod(kpath, 0600);
 done:
-	if (fingerprint(t->cert_pem, t->fingerprint, sizeof(t->fingerprint), err,
+	if (fingerprint(cpath, t->cert_pem, t->fingerprint, sizeof(t->fingerprint), err,
 	    errlen) == -1 || pair_usable(t, cpath, kpath, err, errlen) == -1) {
 		admin_tls_free(t);
 		return -1;
@@ -221,41 +307,57 @@ admin_tls_free(struct admin_tls *t)
 json_object *
 admin_anchors_describe(const char *path, long long now, char *err, size_t errlen)
 {
-	gnutls_x509_crt_t *crts = NULL;
-	unsigned n = 0;
-	gnutls_datum_t d;
-	char *text = NULL;
+	struct pem_obj *o;
+	char *text, dn[X509_DN_MAX];
+	long long nb, na;
+	size_t n, i, k = 0;
 	json_object *arr;
-	int rc;
 
 	/* PEM only (file_read_text refuses the NUL bytes of DER). */
 	if ((text = file_read_text(path, PEM_MAX, err, errlen)) == NULL)
 		return NULL;
-	d.data = (unsigned char *)text;
-	d.size = (unsigned)strlen(text);
-	rc = gnutls_x509_crt_list_import2(&crts, &n, &d, GNUTLS_X509_FMT_PEM, 0);
+	if (pem_decode(path, (const unsigned char *)text, strlen(text), &o, &n, err,
+	    errlen) == -1) {
+		free(text);
+		return NULL;
+	}
 	free(text);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s: %s", path, gnutls_strerror(rc));
+	/* every certificate readable, or none listed (as GnuTLS's list import did) */
+	for (i = 0; i < n; i++) {
+		if (strcmp(o[i].name, "CERTIFICATE") != 0 &&
+		    strcmp(o[i].name, "X509 CERTIFICATE") != 0)
+			continue;
+		k++;
+		if (x509_validity(o[i].data, o[i].len, &nb, &na) == -1) {
+			snprintf(err, errlen, "%s: certificate %zu: malformed (no readable "
+			    "validity)", path, k);
+			pem_free(o, n);
+			return NULL;
+		}
+	}
+	if (k == 0) {
+		snprintf(err, errlen, "%s: no certificate found", path);
+		pem_free(o, n);
 		return NULL;
 	}
 	arr = json_object_new_array();
-	for (unsigned i = 0; i < n; i++) {
-		gnutls_datum_t dn = { NULL, 0 };
-		json_object *o = json_object_new_object();
-		time_t exp = gnutls_x509_crt_get_expiration_time(crts[i]);
+	for (i = 0; i < n; i++) {
+		json_object *e;
 
-		if (gnutls_x509_crt_get_dn3(crts[i], &dn, 0) == 0) {
-			json_object_object_add(o, "subject", json_object_new_string_len(
-			    (const char *)dn.data, (int)dn.size));
-			gnutls_free(dn.data);
-		} else
-			json_object_object_add(o, "subject", json_object_new_string("?"));
-		json_object_object_add(o, "not_after", json_object_new_int64((int64_t)exp));
-		json_object_object_add(o, "expired", json_object_new_boolean(exp < now));
-		json_object_array_add(arr, o);
-		gnutls_x509_crt_deinit(crts[i]);
+		if (strcmp(o[i].name, "CERTIFICATE") != 0 &&
+		    strcmp(o[i].name, "X509 CERTIFICATE") != 0)
+			continue;
+		(void)x509_validity(o[i].data, o[i].len, &nb, &na);
+		e = json_object_new_object();
+		/* "?" for what GnuTLS could not print either (an empty subject) */
+		if (x509_subject_str(o[i].data, o[i].len, dn, sizeof(dn)) == -1 ||
+		    dn[0] == '\0')
+			snprintf(dn, sizeof(dn), "?");
+		json_object_object_add(e, "subject", json_object_new_string(dn));
+		json_object_object_add(e, "not_after", json_object_new_int64((int64_t)na));
+		json_object_object_add(e, "expired", json_object_new_boolean(na < now));
+		json_object_array_add(arr, e);
 	}
-	gnutls_free(crts);
+	pem_free(o, n);
 	return arr;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* admin_tls.h — the admin listener's certificate (GnuTLS): the configured one, or a
+/* admin_tls.h — the admin listener's certificate (BearSSL): the configured one, or a
  * self-signed one made at first start and kept in the state directory (key 0600);
  * its SHA-256 fingerprint; and a description of the CMS trust anchors for the pages. */
 #ifndef CARDUPD_ADMIN_TLS_H
@@ -20,7 +20,9 @@ struct admin_tls {
 
 /* Loads admin.tls_cert/tls_key, or when they are empty the self-signed pair in
  * admin.state_dir (admin-cert.pem, admin-key.pem), making it when absent: an ECDSA
- * P-256 key, CN = device id, valid 10 years. Returns 0, or -1 with err. */
+ * P-256 key (PEM "EC PRIVATE KEY", 0600), CN = device id, valid 10 years. Checks that
+ * the key is the certificate's ("the certificate and the key do not match") and sets
+ * the fingerprint. Returns 0, or -1 with err. */
 int admin_tls_load(const struct cfg *c, struct admin_tls *t, char *err, size_t errlen);
 
 /* Frees and wipes. Safe on a zeroed struct. */
