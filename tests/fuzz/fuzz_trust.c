@@ -2,10 +2,10 @@
 /* fuzz_trust.c — libFuzzer target for an uploaded trust anchor file, through what
  * post_anchors and get_anchors run on it: trust_pem_read, trust_load (BearSSL, PEM or
  * DER, through core/pem.c and core/anchors.c), anchors_check_upload (the upload rule on
- * the bytes) and admin_anchors_describe (GnuTLS). They take a path, so the input is written
+ * the bytes) and admin_anchors_describe (core/x509_walk.c). They take a path, so the input is written
  * to a file in /dev/shm (one per process, removed at exit). An input that is not PEM
  * is also run wrapped as one PEM certificate, so that mutations of DER bytes reach
- * the PEM paths and GnuTLS as well.
+ * the PEM paths and the anchor list as well.
  * Checked: no crash or leak; on success every PEM label NUL-terminated within its
  * buffer and every object's bytes readable, at least one anchor each with a DN and a
  * key of its type; on failure an empty result and a message naming the file. */

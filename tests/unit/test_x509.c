@@ -560,7 +560,7 @@ test_openssl_accepts(void **state)
 }
 
 #if CONFIG_ADMIN
-/* ---- web/admin/admin_tls.c ---------------------------------------------------------- */
+/* ---- web/admin/admin_tls.c ------------------------------------------------------ */
 
 static void
 admin_cfg(struct cfg *c, const char *dir)
