@@ -133,7 +133,7 @@ make_self_signed(const struct cfg *c, char **cert_pem, char **key_pem, char *err
 		}
 	}
 	if (x509_write_self_signed(&s, ec_sign, &sk, der, sizeof(der), &dlen) == -1) {
-		why = "cannot encode the certificate (device id over 64 bytes?)";
+		why = "cannot encode the certificate";
 		goto out;
 	}
 	if ((klen = br_encode_ec_raw_der(NULL, &sk, &pk)) == 0 || klen > sizeof(kder) ||
