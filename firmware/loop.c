@@ -6,6 +6,9 @@
  * file or the network: checks and card update sessions run on their own threads, and
  * their outcomes come back as events. Idle, it sleeps in poll() with no timeout. */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,6 +40,11 @@
 #include "version.h"
 
 #define STOP_WAIT_MS	3000	/* for session threads at exit */
+/* Quiet time after the last event before the heap's free pages go back to the kernel:
+ * a burst (checks, snapshots, Server-Sent Events, connections) leaves the heap at its
+ * high-water mark, ~36 KiB resident more after twenty card insertions (malloc_trim(0)
+ * from gdb; docs/performance.md). One wake-up per burst, never while idle. */
+#define TRIM_AFTER_MS	1000
 
 struct loop {
 	struct cfg		 cfg;
@@ -52,6 +60,8 @@ struct loop {
 	struct pcsc_watcher	*pcsc;
 	int			 pcsc_up, pcsc_was_up;
 	long long		 started;
+	int64_t			 trim_at;	/* clock_mono_ms() to trim the heap at;
+						   0: nothing to give back */
 	struct session		*sess[CONFIG_MAX_READERS];	/* by agent slot */
 	unsigned		 sess_serial[CONFIG_MAX_READERS];
 	unsigned long		 seq;
@@ -137,6 +147,15 @@ fail:
 	return NULL;
 }
 
+/* Gives the heap's free pages back to the kernel (glibc; elsewhere nothing). */
+static void
+trim_heap(void)
+{
+#ifdef __GLIBC__
+	(void)malloc_trim(0);
+#endif
+}
+
 /* see loop.h */
 int
 loop_run(struct loop *l, int sfd)
@@ -147,17 +166,21 @@ loop_run(struct loop *l, int sfd)
 	};
 
 	for (;;) {
-		int64_t deadline = agent_next_deadline(&l->agent), now;
+		int64_t deadline = agent_next_deadline(&l->agent), wake = deadline, now;
 		int timeout = -1;
 
-		if (deadline >= 0) {
+		if (l->trim_at > 0 && (wake < 0 || l->trim_at < wake))
+			wake = l->trim_at;
+		if (wake >= 0) {
 			now = clock_mono_ms();
-			timeout = deadline <= now ? 0 : (int)(deadline - now);
+			timeout = wake <= now ? 0 : (int)(wake - now);
 		}
 		if (poll(pfd, 2, timeout) == -1 && errno != EINTR) {
 			log_warn("poll");
 			return 1;
 		}
+		if (pfd[0].revents & POLLIN || pfd[1].revents & POLLIN)
+			l->trim_at = clock_mono_ms() + TRIM_AFTER_MS;
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -179,6 +202,10 @@ loop_run(struct loop *l, int sfd)
 			    .now_ms = clock_mono_ms() };
 
 			act(l, &aev);
+		}
+		if (l->trim_at > 0 && clock_mono_ms() >= l->trim_at) {
+			l->trim_at = 0;
+			trim_heap();
 		}
 	}
 }
