@@ -511,8 +511,8 @@ web_start(const char *listen, web_cmd_cb cb, void *arg, char *err, size_t errlen
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONFIG_KIOSK_MAX_CONNECTIONS,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-	    /* ~60 KiB touched under load (smaps), room for a sanitizer build; the
-	     * default is RLIMIT_STACK's 8 MiB of address space */
+	    /* 16 KiB touched idle (smaps), room for a sanitizer build; the default
+	     * is RLIMIT_STACK's 8 MiB of address space */
 	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)KIOSK_THREAD_STACK,
 	    MHD_OPTION_END);
 	if (ws->d == NULL) {
