@@ -18,7 +18,6 @@
 #include <sys/stat.h>
 #include <netinet/in.h>
 
-#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #include "base/log.h"
@@ -109,7 +108,7 @@ admin_start(const struct cfg *cfg, const char *cfg_path, admin_cmd_cb cb, void *
 	struct admin_server *as;
 	struct sockaddr_storage ss;
 	char e2[1024];
-	int ipv6, rc;
+	int ipv6;
 	/* no listen socket: the terminator accepts, and hands MHD the plaintext end of a
 	 * socketpair from its own thread (MHD_add_connection needs MHD_USE_ITC) */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
@@ -120,12 +119,6 @@ admin_start(const struct cfg *cfg, const char *cfg_path, admin_cmd_cb cb, void *
 		return NULL;
 	if (web_listen_addr(cfg->admin_listen, &ss, &ipv6) == -1) {
 		snprintf(err, errlen, "admin.listen %s: expected IP:PORT", cfg->admin_listen);
-		return NULL;
-	}
-	/* The one place GnuTLS is initialised (no library constructor does: firmware/process.c);
-	 * for the process's life, the listener starts once. */
-	if ((rc = gnutls_global_init()) < 0) {
-		snprintf(err, errlen, "GnuTLS: %s", gnutls_strerror(rc));
 		return NULL;
 	}
 	if (mkdir(cfg->admin_state_dir, 0700) == -1 && errno != EEXIST) {
