@@ -59,17 +59,33 @@ ifeq ($(SANITIZE)$(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),0)
 HARDEN_CPPFLAGS := -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
 endif
 endif
+# libmicrohttpd: MHD=plain links build/mhd/<arch>/libmicrohttpd.a, built without HTTPS
+# from Debian's source (scripts/mhd-plain.sh, mk/mhd.mk; `make deps` fetches the source):
+# Debian's libmicrohttpd.so maps GnuTLS and its eight libraries, ~1.8 MiB resident.
+# MHD=system links the toolchain's -lmicrohttpd (Debian's package, Buildroot's).
+# The admin listener still serves HTTPS through libmicrohttpd (GnuTLS): builds with it
+# link the system's by default.
+MHD       ?= $(if $(filter y,$(ADMIN)),system,plain)
+MHD_ARCH  := $(or $(TC_ARCH),host)
+ifeq ($(MHD),plain)
+MHD_A     := build/mhd/$(MHD_ARCH)/libmicrohttpd.a
+MHD_CPPFLAGS := -Ibuild/mhd/$(MHD_ARCH)/include
+else ifeq ($(MHD),system)
+MHD_PKGS  := libmicrohttpd
+else
+$(error MHD=$(MHD): expected plain or system)
+endif
 # pkg-config is asked once per make, package by package: $(BUILD)/autoconf.h (made before
 # any object) stops the build naming a package it cannot find.
-PKGS      := libpcsclite libmicrohttpd json-c $(ADMIN_PKGS)
+PKGS      := libpcsclite $(MHD_PKGS) json-c $(ADMIN_PKGS)
 PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
 PKG_LIBS   = $(eval PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
-override CPPFLAGS += -D_GNU_SOURCE -I$(BUILD) -I. -Ifirmware $(HARDEN_CPPFLAGS) $(PKG_CFLAGS)
+override CPPFLAGS += $(MHD_CPPFLAGS) -D_GNU_SOURCE -I$(BUILD) -I. -Ifirmware $(HARDEN_CPPFLAGS) $(PKG_CFLAGS)
 ALL_CFLAGS = -std=c11 $(WARN) $(HARDEN_CFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP
 # BearSSL static when the toolchain has the .a (Debian ships it): only the code we call
 # is mapped, ~0.25 MiB less resident than libbearssl.so (tests/bench/bench_footprint.py).
 BEARSSL_LIB := $(if $(filter /%,$(shell $(CC) -print-file-name=libbearssl.a 2>/dev/null)),-l:libbearssl.a,-lbearssl)
-LDLIBS    += $(PKG_LIBS) $(BEARSSL_LIB) $(ADMIN_LIBS) -lpthread
+LDLIBS    += $(PKG_LIBS) $(MHD_A) $(BEARSSL_LIB) $(ADMIN_LIBS) -lpthread
 LDFLAGS   += $(HARDEN_LDFLAGS) $(SANFLAGS)
 
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
@@ -162,12 +178,12 @@ $(BUILD)/libcardupd.a: $(CORE_OBJS)
 
 $(BUILD)/cardupd: $(BUILD)/firmware/main.o $(BUILD)/firmware/process.o $(BUILD)/libcardupd.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter-out $(MHD_A),$^) $(LDLIBS)
 
 # cardupctl: the local shell's client of the running daemon's kiosk API (SPEC §4).
 $(BUILD)/cardupctl: $(BUILD)/tools/cardupctl.o $(BUILD)/libcardupd.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter-out $(MHD_A),$^) $(LDLIBS)
 
 # ---- tests ---------------------------------------------------------------------
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcardupd.a

@@ -43,6 +43,10 @@ if [ -n "$missing" ]; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
 fi
 
+# Debian's libmicrohttpd source, for the builds without HTTPS (scripts/mhd-plain.sh:
+# MHD=plain, the static builds); silent once fetched.
+"$(dirname "$0")/mhd-plain.sh" fetch
+
 # ---- sysroot ---------------------------------------------------------------------
 want=$(printf '%s\n' "$arch" $SYSROOT_PKGS | sha256sum | cut -c1-16)
 if [ -f "$root/sysroot.stamp" ] && [ "$(cat "$root/sysroot.stamp")" = "$want" ] &&

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # A fully static cardupd for ARCH (arm64, armhf): Debian ships libjson-c.a, libbearssl.a,
 # and libc.a, but no libpcsclite.a, and its libmicrohttpd.a needs GnuTLS (whose
-# p11-kit has no .a). So the pcsc-lite client library and libmicrohttpd without HTTPS are
-# built here from Debian's source packages (fetched by the same private apt as the
-# sysroot, deb-src entries added there only; both built once and kept), then linked with
+# p11-kit has no .a). So the pcsc-lite client library is built here from Debian's source
+# package (fetched by the same private apt as the sysroot, deb-src entries added there
+# only; built once and kept), libmicrohttpd without HTTPS by scripts/mhd-plain.sh (the
+# one build of it, shared with the dynamic builds: build/mhd/ARCH), then linked with
 # the objects that `make static-ARCH` built in build/ARCH-static from a Kconfig file with
 # the remote administration off (ADMIN: GnuTLS, libcrypt), so nothing else is needed.
 # cardupctl likewise: every image carries it, the static one too.
@@ -50,12 +51,11 @@ if [ ! -f "$src/.fetched" ]; then
 	done
 	papt_update "$root/apt-update-src.log" cross-static
 	rm -rf "$src"; mkdir -p "$src"
-	(cd "$src" && papt apt-get source pcsc-lite libmicrohttpd >"$root/apt-source.log" 2>&1) ||
+	(cd "$src" && papt apt-get source pcsc-lite >"$root/apt-source.log" 2>&1) ||
 	    { tail -5 "$root/apt-source.log" >&2; exit 1; }
 	touch "$src/.fetched"
 fi
 pcsc=$(find "$src" -maxdepth 1 -type d -name 'pcsc-lite-*' | head -1)
-mhd=$(find "$src" -maxdepth 1 -type d -name 'libmicrohttpd-*' | head -1)
 mkdir -p "$out"
 
 if [ ! -f "$out/pcsc/src/.libs/libpcsclite.a" ]; then
@@ -67,17 +67,12 @@ if [ ! -f "$out/pcsc/src/.libs/libpcsclite.a" ]; then
 	    make -C src libpcsclite.la >make.log 2>&1) ||
 	    { tail -20 "$out/pcsc/configure.log" "$out/pcsc/make.log" >&2 2>/dev/null; exit 1; }
 fi
-if [ ! -f "$out/mhd/src/microhttpd/.libs/libmicrohttpd.a" ]; then
-	echo "cross-static: libmicrohttpd without HTTPS ($arch)"
-	rm -rf "$out/mhd"; mkdir -p "$out/mhd"
-	(cd "$out/mhd" && "$mhd/configure" --host="$triplet" CC="$cc" \
-	    --enable-static --disable-shared --disable-https --disable-doc \
-	    --disable-examples --disable-curl --disable-tools >configure.log 2>&1 &&
-	    make -C src/microhttpd >make.log 2>&1) ||
-	    { tail -20 "$out/mhd/configure.log" "$out/mhd/make.log" >&2 2>/dev/null; exit 1; }
+mhd_a=$top/build/mhd/$arch/libmicrohttpd.a
+if [ ! -f "$mhd_a" ] || [ "$(dirname "$0")/mhd-plain.sh" -nt "$mhd_a" ]; then
+	"$(dirname "$0")/mhd-plain.sh" fetch
+	"$(dirname "$0")/mhd-plain.sh" "$arch"
 fi
 lib=$sysroot/usr/lib/$triplet
-mhd_a=$out/mhd/src/microhttpd/.libs/libmicrohttpd.a
 pcsc_a=$out/pcsc/src/.libs/libpcsclite.a
 # link NAME "OBJS": build/ARCH-static/NAME from its own objects and the static libraries
 # (the linker takes from each only what NAME uses), unless newer than all of them.

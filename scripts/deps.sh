@@ -40,6 +40,11 @@ else
 	echo "deps: all Debian packages present"
 fi
 
+# libmicrohttpd without HTTPS (MHD=plain, the Makefile's default where it applies): Debian's
+# source package, fetched once into build/mhd/src by a private apt with deb-src entries
+# (the machine's /etc/apt is not touched); the build itself needs no network.
+scripts/mhd-plain.sh fetch
+
 # Browser tests: playwright-core (it drives Debian's /usr/bin/chromium; never
 # downloads a browser) and @axe-core/playwright (the accessibility audit).
 if [ -f tests/browser/package.json ] && { [ ! -d tests/browser/node_modules/playwright-core ] ||
