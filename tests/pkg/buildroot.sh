@@ -58,6 +58,9 @@ for sel in BR2_PACKAGE_GNUTLS BR2_PACKAGE_LIBMICROHTTPD_SSL BR2_PACKAGE_LIBXCRYP
 	echo "$admin" | grep -q "select $sel\$" || p="$p; CARDUPD_ADMIN does not select $sel"
 done
 grep -q 'CARDUPD_DEPENDENCIES += gnutls libxcrypt' "$mk" || p="$p; no gnutls/libxcrypt dependency"
+# Buildroot's own libmicrohttpd (its SSL option decides HTTPS), never the project's copy
+# built from Debian's source (the Makefile's default, MHD=plain).
+grep -q '^	MHD=system \\$' "$mk" || p="$p; cardupd.mk does not pass MHD=system"
 grep -q 'KCONFIG_ENABLE_OPT,CONFIG_ADMIN' "$mk" && grep -q 'KCONFIG_DISABLE_OPT,CONFIG_ADMIN' "$mk" ||
     p="$p; BR2_PACKAGE_CARDUPD_ADMIN does not decide CONFIG_ADMIN"
 for lib in pcsc-lite:PCSC_LITE libmicrohttpd:LIBMICROHTTPD json-c:JSON_C bearssl:BEARSSL; do

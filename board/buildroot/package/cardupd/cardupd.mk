@@ -46,7 +46,9 @@ endif
 # Not $(TARGET_CONFIGURE_OPTS): it sets CPPFLAGS on the command line, which would
 # replace the Makefile's own CPPFLAGS (include paths). HARDEN=0: the toolchain wrapper
 # applies Buildroot's own hardening choices (BR2_SSP_*, BR2_RELRO_*, BR2_FORTIFY_SOURCE_*,
-# BR2_PIC_PIE). No -Werror (WERROR is empty outside the project's own CI).
+# BR2_PIC_PIE). No -Werror (WERROR is empty outside the project's own CI). MHD=system:
+# Buildroot's own libmicrohttpd (without HTTPS unless BR2_PACKAGE_LIBMICROHTTPD_SSL), not
+# the Debian-source copy of the project's own builds.
 CARDUPD_MAKE_OPTS = \
 	PY=$(CARDUPD_PY) \
 	CC="$(TARGET_CC)" \
@@ -56,6 +58,7 @@ CARDUPD_MAKE_OPTS = \
 	PKG_CONFIG="$(PKG_CONFIG_HOST_BINARY)" \
 	VERSION="$(CARDUPD_VERSION)" \
 	HARDEN=0 \
+	MHD=system \
 	BUILD=build
 
 define CARDUPD_BUILD_CMDS
