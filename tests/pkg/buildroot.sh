@@ -52,7 +52,8 @@ cfg=$br/cardupd/Config.in
 p=""
 # What the Makefile adds for ADMIN, and what Buildroot must build for it.
 grep -q '^ADMIN_PKGS := gnutls' Makefile || p="$p; Makefile's ADMIN_PKGS changed: review Config.in"
-grep -q '^ADMIN_LIBS := -lcrypt' Makefile || p="$p; Makefile's ADMIN_LIBS changed: review Config.in"
+grep -q '^ADMIN_LIBS := $(CRYPT_LIB)' Makefile && grep -q '^CRYPT_LIB := -lcrypt' Makefile ||
+    p="$p; Makefile's ADMIN_LIBS changed: review Config.in"
 admin=$(awk '/^config BR2_PACKAGE_CARDUPD_ADMIN$/ { on = 1; next } /^(config|comment|endif)/ { on = 0 } on' "$cfg")
 for sel in BR2_PACKAGE_GNUTLS BR2_PACKAGE_LIBMICROHTTPD_SSL BR2_PACKAGE_LIBXCRYPT; do
 	echo "$admin" | grep -q "select $sel\$" || p="$p; CARDUPD_ADMIN does not select $sel"
