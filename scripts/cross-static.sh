@@ -68,7 +68,7 @@ if [ ! -f "$out/pcsc/src/.libs/libpcsclite.a" ]; then
 	    { tail -20 "$out/pcsc/configure.log" "$out/pcsc/make.log" >&2 2>/dev/null; exit 1; }
 fi
 mhd_a=$top/build/mhd/$arch/libmicrohttpd.a
-if [ ! -f "$mhd_a" ] || [ "$(dirname "$0")/mhd-plain.sh" -nt "$mhd_a" ]; then
+if [ ! -f "$mhd_a" ]; then	# made by `make static-ARCH` already (mk/mhd.mk)
 	"$(dirname "$0")/mhd-plain.sh" fetch
 	"$(dirname "$0")/mhd-plain.sh" "$arch"
 fi
