@@ -76,10 +76,9 @@ endif
 # libmicrohttpd: MHD=plain links build/mhd/<arch>/libmicrohttpd.a, built without HTTPS
 # from Debian's source (scripts/mhd-plain.sh, mk/mhd.mk; `make deps` fetches the source):
 # Debian's libmicrohttpd.so maps GnuTLS and its eight libraries, ~1.8 MiB resident.
-# MHD=system links the toolchain's -lmicrohttpd (Debian's package, Buildroot's).
-# The admin listener still serves HTTPS through libmicrohttpd (GnuTLS): builds with it
-# link the system's by default.
-MHD       ?= $(if $(filter y,$(ADMIN)),system,plain)
+# MHD=system links the toolchain's -lmicrohttpd (Debian's package, Buildroot's). (The
+# admin listener's TLS is BearSSL's, web/admin/tls_term.c: no libmicrohttpd HTTPS.)
+MHD       ?= plain
 MHD_ARCH  := $(or $(TC_ARCH),host)
 ifeq ($(MHD),plain)
 MHD_A     := build/mhd/$(MHD_ARCH)/libmicrohttpd.a
@@ -192,12 +191,12 @@ $(BUILD)/libcardupd.a: $(CORE_OBJS)
 
 $(BUILD)/cardupd: $(BUILD)/firmware/main.o $(BUILD)/firmware/process.o $(BUILD)/libcardupd.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter-out $(MHD_A),$^) $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter-out $(MHD_A) %.choice,$^) $(LDLIBS)
 
 # cardupctl: the local shell's client of the running daemon's kiosk API (SPEC §4).
 $(BUILD)/cardupctl: $(BUILD)/tools/cardupctl.o $(BUILD)/libcardupd.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter-out $(MHD_A),$^) $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter-out $(MHD_A) %.choice,$^) $(LDLIBS)
 
 # ---- tests ---------------------------------------------------------------------
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcardupd.a

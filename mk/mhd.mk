@@ -12,3 +12,11 @@ $(MHD_A): scripts/mhd-plain.sh
 $(BUILD)/cardupd $(BUILD)/cardupctl $(UNIT_BINS): $(MHD_A)
 $(filter $(BUILD)/web/%,$(CORE_OBJS)): | $(MHD_A)
 endif
+
+# The choice itself, rewritten only when it changes (as autoconf.h): switching MHD in one
+# build folder recompiles web/ against the other microhttpd.h and relinks.
+$(BUILD)/mhd.choice: FORCE
+	@mkdir -p $(@D)
+	@echo '$(MHD) $(MHD_ARCH)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(filter $(BUILD)/web/%,$(CORE_OBJS)) $(BUILD)/cardupd: $(BUILD)/mhd.choice
