@@ -44,8 +44,9 @@ else
 JSONC_LIB := -ljson-c
 CRYPT_LIB := -lcrypt
 endif
+# ADMIN: libcrypt for the password hashes (the listener's TLS and certificate are
+# BearSSL's: web/admin/tls_term.c, admin_tls.c).
 ifeq ($(ADMIN),y)
-ADMIN_PKGS := gnutls
 ADMIN_LIBS := $(CRYPT_LIB)
 endif
 V         ?= 0
@@ -85,12 +86,14 @@ MHD_A     := build/mhd/$(MHD_ARCH)/libmicrohttpd.a
 MHD_CPPFLAGS := -Ibuild/mhd/$(MHD_ARCH)/include
 else ifeq ($(MHD),system)
 MHD_PKGS  := libmicrohttpd
+# firmware/process.c keeps GnuTLS (which Debian's libmicrohttpd links) uninitialised
+MHD_CPPFLAGS := -DCARDUPD_MHD_SYSTEM=1
 else
 $(error MHD=$(MHD): expected plain or system)
 endif
 # pkg-config is asked once per make, package by package: $(BUILD)/autoconf.h (made before
 # any object) stops the build naming a package it cannot find.
-PKGS      := libpcsclite $(MHD_PKGS) json-c $(ADMIN_PKGS)
+PKGS      := libpcsclite $(MHD_PKGS) json-c
 PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
 PKG_LIBS   = $(eval PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
 override CPPFLAGS += $(MHD_CPPFLAGS) -D_GNU_SOURCE -I$(BUILD) -I. -Ifirmware $(HARDEN_CPPFLAGS) $(PKG_CFLAGS)

@@ -1,21 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* process.c — see process.h: how the cardupd process is set up before its work starts
- * (memory, and GnuTLS left uninitialised until the admin listener wants it). Linked
+ * (memory; and, linked to Debian's libmicrohttpd, GnuTLS left uninitialised). Linked
  * into the cardupd executable only (Makefile, board/board.mk, scripts/cross-static.sh):
  * unit tests, fuzzers and cardupctl get glibc's defaults and GnuTLS as it is. */
-#include <dlfcn.h>
 #include <malloc.h>
 #include <pthread.h>
 
 #include "autoconf.h"
 #include "process.h"
-
-int _gnutls_global_init_skip(void);
-int gnutls_global_init(void);
-void gnutls_global_deinit(void);
-
-/* Set by process_setup(), on entry to main(): the libraries' constructors are over. */
-static int main_entered;
 
 /* Idle memory (tests/bench/bench_footprint.py, docs/performance.md), set before the
  * first thread exists:
@@ -49,25 +41,24 @@ tune_memory(void)
 }
 
 /*
- * GnuTLS initialised by the admin listener when it starts (web/admin/admin.c calls
- * gnutls_global_init()), never by a library constructor. Debian's libmicrohttpd is
- * built with HTTPS: it links GnuTLS, whose constructor initialises it, and its own
- * (MHD_init) calls gnutls_global_init() too; that costs ~1 MiB of resident memory
- * (tests/bench/bench_footprint.py, docs/performance.md) in every cardupd, also one
- * whose admin listener is not configured or not built. Symbols the executable defines
- * come first in symbol lookup (the linker exports these three because the libraries
- * name them), so:
+ * Nothing in cardupd uses GnuTLS (the admin listener's TLS and certificate are BearSSL's:
+ * web/admin/tls_term.c, admin_tls.c), and the default build (MHD=plain) links a
+ * libmicrohttpd without HTTPS, so GnuTLS is not even mapped. With MHD=system (the Debian
+ * package: Debian's libmicrohttpd, built with HTTPS) GnuTLS and its eight libraries are
+ * mapped, GnuTLS's constructor initialises it and libmicrohttpd's (MHD_init) calls
+ * gnutls_global_init() too: ~1 MiB resident (docs/performance.md) for nothing, as no
+ * daemon of ours asks libmicrohttpd for TLS. Symbols the executable defines come first
+ * in symbol lookup (the linker exports these three because the libraries name them), so:
  * - _gnutls_global_init_skip() is GnuTLS's GNUTLS_SKIP_GLOBAL_INIT (gnutls.h): its
  *   constructor skips the implicit initialisation;
- * - gnutls_global_init() called before main() (by MHD_init) does nothing; called
- *   later, it is GnuTLS's (the next definition in lookup order);
- * - gnutls_global_deinit() undoes only what reached GnuTLS (MHD_fini's, at exit, pairs
- *   with the call MHD_init did not make).
- * Only the cardupd executable has them: unit tests and fuzzers get GnuTLS as it is.
+ * - gnutls_global_init() (MHD_init's) does nothing and succeeds;
+ * - gnutls_global_deinit() (MHD_fini's, at exit) has nothing to undo.
+ * tests/integration/test_gnutls_init.py checks it on whichever build it runs.
  */
-#if defined(CONFIG_ADMIN) && CONFIG_ADMIN
-static int gnutls_live;	/* initialisations that reached GnuTLS, not yet undone */
-#endif
+#if defined(CARDUPD_MHD_SYSTEM)
+int _gnutls_global_init_skip(void);
+int gnutls_global_init(void);
+void gnutls_global_deinit(void);
 
 int
 _gnutls_global_init_skip(void)
@@ -78,41 +69,18 @@ _gnutls_global_init_skip(void)
 int
 gnutls_global_init(void)
 {
-#if defined(CONFIG_ADMIN) && CONFIG_ADMIN
-	int (*real)(void);
-	int rc;
-
-	if (!main_entered)
-		return 0;
-	if ((real = (int (*)(void))dlsym(RTLD_NEXT, "gnutls_global_init")) == NULL)
-		return -59;	/* GNUTLS_E_INTERNAL_ERROR: GnuTLS is not there */
-	if ((rc = real()) >= 0)
-		gnutls_live++;
-	return rc;
-#else
-	return 0;	/* nothing in a build without the admin listener uses GnuTLS */
-#endif
+	return 0;
 }
 
 void
 gnutls_global_deinit(void)
 {
-#if defined(CONFIG_ADMIN) && CONFIG_ADMIN
-	void (*real)(void);
-
-	if (gnutls_live == 0)
-		return;
-	if ((real = (void (*)(void))dlsym(RTLD_NEXT, "gnutls_global_deinit")) != NULL) {
-		gnutls_live--;
-		real();
-	}
-#endif
 }
+#endif
 
 /* see process.h */
 void
 process_setup(void)
 {
-	main_entered = 1;
 	tune_memory();
 }

@@ -4,9 +4,9 @@
 #define CARDUPD_PROCESS_H
 
 /* Called first in main(), before any thread exists: one malloc arena, large blocks from
- * mmap(), a 256 KiB default thread stack (process.c says why), and the mark after which
- * a call of gnutls_global_init() reaches GnuTLS (before it, libmicrohttpd's constructor's
- * call does nothing: GnuTLS is initialised only by the admin listener). */
+ * mmap(), a 256 KiB default thread stack (process.c says why). Linked to Debian's
+ * libmicrohttpd (MHD=system), process.c also keeps GnuTLS, which that library maps,
+ * from ever being initialised. */
 void process_setup(void);
 
 #endif

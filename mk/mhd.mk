@@ -19,4 +19,4 @@ $(BUILD)/mhd.choice: FORCE
 	@mkdir -p $(@D)
 	@echo '$(MHD) $(MHD_ARCH)' > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
-$(filter $(BUILD)/web/%,$(CORE_OBJS)) $(BUILD)/cardupd: $(BUILD)/mhd.choice
+$(filter $(BUILD)/web/%,$(CORE_OBJS)) $(BUILD)/firmware/process.o $(BUILD)/cardupd: $(BUILD)/mhd.choice

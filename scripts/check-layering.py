@@ -31,7 +31,7 @@ GENERATED = {"autoconf.h", "version.h"}
 EDGE_HEADERS = [
     (r"winscard\.h|PCSC/", {"drivers"}),
     (r"microhttpd\.h", {"web", "web/kiosk", "web/admin"}),
-    (r"gnutls/", {"web/admin"}),
+    (r"gnutls/", set()),	# nowhere: BearSSL does all TLS (web/admin/tls_term.c)
     (r"crypt\.h", {"web/admin"}),
 ]
 # What the pure core may not include or call (I/O, threads, clock, randomness).  BearSSL's

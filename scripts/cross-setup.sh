@@ -20,7 +20,7 @@ armhf) triplet=arm-linux-gnueabihf ;;
 esac
 
 # Libraries cardupd and its unit tests link against; apt adds their dependencies
-# (gnutls & co for libmicrohttpd, libc6 for qemu's -L).
+# (gnutls & co for Debian's libmicrohttpd, linked with MHD=system; libc6 for qemu's -L).
 SYSROOT_PKGS="libc6-dev libpcsclite-dev libmicrohttpd-dev libjson-c-dev
 libbearssl-dev libcmocka-dev"
 TOOLS="gcc-$triplet binutils-$triplet libc6-dev-$arch-cross qemu-user-static"

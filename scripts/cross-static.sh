@@ -7,7 +7,7 @@
 # only; built once and kept), libmicrohttpd without HTTPS by scripts/mhd-plain.sh (the
 # one build of it, shared with the dynamic builds: build/mhd/ARCH), then linked with
 # the objects that `make static-ARCH` built in build/ARCH-static from a Kconfig file with
-# the remote administration off (ADMIN: GnuTLS, libcrypt), so nothing else is needed.
+# the remote administration off (ADMIN: libcrypt), so nothing else is needed.
 # cardupctl likewise: every image carries it, the static one too.
 # usage: cross-static.sh ARCH           writes build/ARCH-static/cardupd and cardupctl
 set -eu

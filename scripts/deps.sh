@@ -8,7 +8,7 @@ set -eu
 PKGS="gcc make pkg-config libc6-dev
 libpcsclite-dev pcscd libccid vsmartcard-vpcd
 libbearssl-dev libmicrohttpd-dev libjson-c-dev libcmocka-dev
-libgnutls28-dev libcrypt-dev whois mandoc
+libcrypt-dev whois mandoc
 python3-kconfiglib python3-pytest python3-yaml python3-jsonschema openssl curl util-linux procps
 prometheus
 clang libclang-rt-14-dev

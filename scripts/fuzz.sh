@@ -7,8 +7,8 @@ set -eu
 out=$1; secs=$2; shift 2
 CC=clang
 FLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE"
-INC="-I$(dirname "$out") -I. -Ifirmware $(pkg-config --cflags libpcsclite libmicrohttpd json-c gnutls)"
-LIBS="$(pkg-config --libs libpcsclite libmicrohttpd json-c gnutls) -lbearssl -lcrypt -lpthread"
+INC="-I$(dirname "$out") -I. -Ifirmware $(pkg-config --cflags libpcsclite libmicrohttpd json-c)"
+LIBS="$(pkg-config --libs libpcsclite libmicrohttpd json-c) -lbearssl -lcrypt -lpthread"
 mkdir -p "$out/obj"
 objs=""
 for src in firmware/*.c firmware/*/*.c drivers/*.c web/*.c web/*/*.c; do

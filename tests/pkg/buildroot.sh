@@ -7,7 +7,7 @@
 #     name S<nn>$DAEMON, indented with tabs, shellcheck clean, sh -n
 #   - cardupd.mk: LICENSE/LICENSE_FILES set, the .hash digest of LICENSE is the file's
 #   - each library the Makefile links for a Kconfig choice is selected in Config.in and
-#     depended on in cardupd.mk (ADMIN: gnutls, libxcrypt, libmicrohttpd with HTTPS)
+#     depended on in cardupd.mk (ADMIN: libxcrypt; never GnuTLS or libmicrohttpd's HTTPS)
 #   - kconfiglib from Buildroot's host-python3 + host-python-kconfiglib, never /usr/bin
 # usage: tests/pkg/buildroot.sh       (run from the top folder; prints PASS/FAIL lines)
 set -u
@@ -51,14 +51,17 @@ fi
 cfg=$br/cardupd/Config.in
 p=""
 # What the Makefile adds for ADMIN, and what Buildroot must build for it.
-grep -q '^ADMIN_PKGS := gnutls' Makefile || p="$p; Makefile's ADMIN_PKGS changed: review Config.in"
+grep -q '^ADMIN_PKGS' Makefile && p="$p; Makefile's ADMIN_PKGS is back: review Config.in"
 grep -q '^ADMIN_LIBS := $(CRYPT_LIB)' Makefile && grep -q '^CRYPT_LIB := -lcrypt' Makefile ||
     p="$p; Makefile's ADMIN_LIBS changed: review Config.in"
 admin=$(awk '/^config BR2_PACKAGE_CARDUPD_ADMIN$/ { on = 1; next } /^(config|comment|endif)/ { on = 0 } on' "$cfg")
-for sel in BR2_PACKAGE_GNUTLS BR2_PACKAGE_LIBMICROHTTPD_SSL BR2_PACKAGE_LIBXCRYPT; do
-	echo "$admin" | grep -q "select $sel\$" || p="$p; CARDUPD_ADMIN does not select $sel"
+echo "$admin" | grep -q "select BR2_PACKAGE_LIBXCRYPT\$" || p="$p; CARDUPD_ADMIN does not select BR2_PACKAGE_LIBXCRYPT"
+# The listener's TLS is BearSSL's: GnuTLS and libmicrohttpd's HTTPS are not needed.
+for sel in BR2_PACKAGE_GNUTLS BR2_PACKAGE_LIBMICROHTTPD_SSL; do
+	grep -q "select $sel\$" "$cfg" && p="$p; Config.in selects $sel (unused since tls_term.c)"
 done
-grep -q 'CARDUPD_DEPENDENCIES += gnutls libxcrypt' "$mk" || p="$p; no gnutls/libxcrypt dependency"
+grep -q 'CARDUPD_DEPENDENCIES += libxcrypt$' "$mk" || p="$p; no libxcrypt dependency"
+grep -q 'gnutls' "$mk" && p="$p; cardupd.mk depends on gnutls"
 # Buildroot's own libmicrohttpd (its SSL option decides HTTPS), never the project's copy
 # built from Debian's source (the Makefile's default, MHD=plain).
 grep -q '^	MHD=system \\$' "$mk" || p="$p; cardupd.mk does not pass MHD=system"
@@ -68,7 +71,7 @@ for lib in pcsc-lite:PCSC_LITE libmicrohttpd:LIBMICROHTTPD json-c:JSON_C bearssl
 	grep -q "select BR2_PACKAGE_${lib#*:}\$" "$cfg" || p="$p; not selected: ${lib#*:}"
 	grep -A2 '^CARDUPD_DEPENDENCIES =' "$mk" | grep -q "[ 	]${lib%%:*}\( \|$\)" || p="$p; no dependency on ${lib%%:*}"
 done
-if [ -z "$p" ]; then ok "Config.in selects and cardupd.mk depends on what each Kconfig choice links (ADMIN: GnuTLS, libmicrohttpd HTTPS, libxcrypt)"
+if [ -z "$p" ]; then ok "Config.in selects and cardupd.mk depends on what each Kconfig choice links (ADMIN: libxcrypt; no GnuTLS)"
 else bad "dependencies" "${p#; }"; fi
 
 p=""

@@ -30,10 +30,10 @@ CARDUPD_KCONFIG_EDITORS = menuconfig
 CARDUPD_KCONFIG_OPTS = PY=$(CARDUPD_PY)
 CARDUPD_KCONFIG_DEPENDENCIES = host-python3 host-python-kconfiglib
 
-# The admin listener needs GnuTLS (libmicrohttpd's HTTPS) and libxcrypt: the Buildroot
-# option decides cardupd's Kconfig ADMIN, so the libraries selected always match it.
+# The admin listener needs libxcrypt (its TLS is BearSSL's): the Buildroot option decides
+# cardupd's Kconfig ADMIN, so the libraries selected always match it.
 ifeq ($(BR2_PACKAGE_CARDUPD_ADMIN),y)
-CARDUPD_DEPENDENCIES += gnutls libxcrypt
+CARDUPD_DEPENDENCIES += libxcrypt
 define CARDUPD_KCONFIG_FIXUP_CMDS
 	$(call KCONFIG_ENABLE_OPT,CONFIG_ADMIN,$(@D)/.config)
 endef
