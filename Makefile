@@ -30,24 +30,10 @@ export KCONFIG_CONFIG
 # file or one from before the symbol existed gets the default, like autoconf.h does.
 ADMIN     := $(if $(shell sed -n -e '/^\# CONFIG_ADMIN is not set/p' -e '/^CONFIG_ADMIN=n/p' \
              $(KCONFIG_CONFIG) 2>/dev/null),n,y)
-# $(call static_lib,NAME): -l:libNAME.a when the toolchain has that archive, else -lNAME.
-static_lib = $(if $(filter /%,$(shell $(CC) -print-file-name=lib$(1).a 2>/dev/null)),-l:lib$(1).a,-l$(1))
-# json-c and libcrypt static too where the toolchain has their .a (Debian ships both):
-# each shared library costs its relocations and the pages around what we call, ~60-150
-# KiB resident for these two (docs/performance.md). STATIC_LIBS=0 links them shared
-# (debian/rules: Debian's libraries, fixed by the archive). BearSSL is static either way.
-STATIC_LIBS ?= 1
-ifeq ($(STATIC_LIBS),1)
-JSONC_LIB := $(call static_lib,json-c)
-CRYPT_LIB := $(call static_lib,crypt)
-else
-JSONC_LIB := -ljson-c
-CRYPT_LIB := -lcrypt
-endif
 # ADMIN: libcrypt for the password hashes (the listener's TLS and certificate are
 # BearSSL's: web/admin/tls_term.c, admin_tls.c).
 ifeq ($(ADMIN),y)
-ADMIN_LIBS := $(CRYPT_LIB)
+ADMIN_LIBS := -lcrypt
 endif
 V         ?= 0
 Q         := $(if $(filter 1,$(V)),,@)
@@ -100,8 +86,8 @@ override CPPFLAGS += $(MHD_CPPFLAGS) -D_GNU_SOURCE -I$(BUILD) -I. -Ifirmware $(H
 ALL_CFLAGS = -std=c11 $(WARN) $(HARDEN_CFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP
 # BearSSL static when the toolchain has the .a (Debian ships it): only the code we call
 # is mapped, ~0.25 MiB less resident than libbearssl.so (tests/bench/bench_footprint.py).
-BEARSSL_LIB := $(call static_lib,bearssl)
-LDLIBS    += $(patsubst -ljson-c,$(JSONC_LIB),$(PKG_LIBS)) $(MHD_A) $(BEARSSL_LIB) $(ADMIN_LIBS) -lpthread
+BEARSSL_LIB := $(if $(filter /%,$(shell $(CC) -print-file-name=libbearssl.a 2>/dev/null)),-l:libbearssl.a,-lbearssl)
+LDLIBS    += $(PKG_LIBS) $(MHD_A) $(BEARSSL_LIB) $(ADMIN_LIBS) -lpthread
 LDFLAGS   += $(HARDEN_LDFLAGS) $(SANFLAGS)
 
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)

@@ -82,10 +82,11 @@ $(CROSS_ARCHS:%=cross-test-%): cross-test-%: cross-setup-% cross-config-%
 
 cross-test: $(CROSS_ARCHS:%=cross-test-%)
 
-# Fully static: objects of their own in build/<arch>-static (Kconfig ADMIN off: the admin
-# listener needs GnuTLS and libcrypt, which have no static libraries there), linked by
+# Fully static: objects of their own in build/<arch>-static (Kconfig ADMIN off, as the
+# admin listener was built on GnuTLS, which has no static libraries there), linked by
 # scripts/cross-static.sh against static libraries, the two that Debian lacks built from
-# its source packages (no HTTPS in libmicrohttpd), cached in build/<arch>-static.
+# its source packages: pcsc-lite in build/<arch>-static, libmicrohttpd without HTTPS in
+# build/mhd/<arch> (scripts/mhd-plain.sh, shared with the dynamic builds).
 # The Kconfig file: the .config in use when it asks for it (CONFIG_STATIC=y, same
 # CROSS_ARCH), else the arch's board defconfig with board/common/static.config on top.
 TC_STATIC := $(if $(TC_ARCH),$(shell sed -n 's/^CONFIG_STATIC=y$$/y/p' $(TC_CONFIG) 2>/dev/null))

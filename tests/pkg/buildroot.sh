@@ -52,7 +52,7 @@ cfg=$br/cardupd/Config.in
 p=""
 # What the Makefile adds for ADMIN, and what Buildroot must build for it.
 grep -q '^ADMIN_PKGS' Makefile && p="$p; Makefile's ADMIN_PKGS is back: review Config.in"
-grep -q '^ADMIN_LIBS := $(CRYPT_LIB)' Makefile && grep -q '^CRYPT_LIB := -lcrypt' Makefile ||
+grep -q '^ADMIN_LIBS := -lcrypt' Makefile ||
     p="$p; Makefile's ADMIN_LIBS changed: review Config.in"
 admin=$(awk '/^config BR2_PACKAGE_CARDUPD_ADMIN$/ { on = 1; next } /^(config|comment|endif)/ { on = 0 } on' "$cfg")
 echo "$admin" | grep -q "select BR2_PACKAGE_LIBXCRYPT\$" || p="$p; CARDUPD_ADMIN does not select BR2_PACKAGE_LIBXCRYPT"
