@@ -15,6 +15,8 @@
 #                                            (pcsc-lite + libmicrohttpd from Debian sources,
 #                                            Kconfig ADMIN off); also made by plain `make`
 #                                            when the .config has CONFIG_STATIC=y
+#   make static-host                         the same for the host (x86_64, its own gcc and
+#                                            .a files: build/host-static), for `make bench`
 #   make <board>_static_defconfig            board/<board>/defconfig + board/common/static.config
 #   make config-matrix                       host build with ADMIN off (build/noadmin): builds,
 #                                            links without GnuTLS/libcrypt, unit tests pass
@@ -56,7 +58,7 @@ endef
 .PHONY: cross cross-test image image-test size $(CROSS_ARCHS:%=cross-%) \
         $(CROSS_ARCHS:%=cross-setup-%) $(CROSS_ARCHS:%=cross-config-%) \
         $(CROSS_ARCHS:%=cross-test-%) $(addprefix image-,$(IMAGE_BOARDS) host) \
-        static $(CROSS_ARCHS:%=static-%) $(CROSS_ARCHS:%=static-config-%) config-matrix \
+        static $(STATIC_ARCHS:%=static-%) $(STATIC_ARCHS:%=static-config-%) config-matrix \
         $(CROSS_ARCHS:%=image-static-%)
 
 cross: $(CROSS_ARCHS:%=cross-%)
@@ -89,17 +91,28 @@ cross-test: $(CROSS_ARCHS:%=cross-test-%)
 # build/mhd/<arch> (scripts/mhd-plain.sh, shared with the dynamic builds).
 # The Kconfig file: the .config in use when it asks for it (CONFIG_STATIC=y, same
 # CROSS_ARCH), else the arch's board defconfig with board/common/static.config on top.
+# host (x86_64: the machine's gcc and /usr/lib/x86_64-linux-gnu's archives, build/host-static;
+# `make bench` measures it): board/host/defconfig with ADMIN off, the Kconfig of
+# `make config-matrix` (STATIC itself needs a CROSS_ARCH), its objects made by the top
+# Makefile with the host's compiler as config-matrix's.
+STATIC_ARCHS := $(CROSS_ARCHS) host
 TC_STATIC := $(if $(TC_ARCH),$(shell sed -n 's/^CONFIG_STATIC=y$$/y/p' $(TC_CONFIG) 2>/dev/null))
-static_inputs = $(if $(and $(filter $(1),$(TC_ARCH)),$(TC_STATIC)),$(TC_CONFIG),\
-	board/$(CROSS_BOARD_$(1))/defconfig board/common/static.config)
+static_inputs = $(if $(filter host,$(1)),board/host/defconfig board/common/noadmin.config,\
+	$(if $(and $(filter $(1),$(TC_ARCH)),$(TC_STATIC)),$(TC_CONFIG),\
+	board/$(CROSS_BOARD_$(1))/defconfig board/common/static.config))
+# $(call host_make,DIR): the top Makefile for the host in build folder DIR (Kconfig file DIR/.config).
+host_make = env -u PKG_CONFIG_LIBDIR -u PKG_CONFIG_SYSROOT_DIR $(MAKE) --no-print-directory \
+	SANITIZE=0 BUILD=$(1) KCONFIG_CONFIG=$(1)/.config CC=cc AR=ar
+static_make = $(if $(filter host,$(1)),$(call host_make,$(2)),$(call cross_make,$(1),$(2)))
 
-$(CROSS_ARCHS:%=static-config-%): static-config-%:
+$(STATIC_ARCHS:%=static-config-%): static-config-%:
 	$(call gen_config,build/$*-static,$(call static_inputs,$*))
 	@grep -qx '# CONFIG_ADMIN is not set' build/$*-static/.config || \
 	    { echo "static-$*: build/$*-static/.config has ADMIN on" >&2; exit 1; }
 
-$(CROSS_ARCHS:%=static-%): static-%: cross-setup-% static-config-%
-	@+$(call cross_make,$*,build/$*-static) build/$*-static/firmware/main.o build/$*-static/firmware/process.o \
+$(CROSS_ARCHS:%=static-%): static-%: cross-setup-%
+$(STATIC_ARCHS:%=static-%): static-%: static-config-%
+	@+$(call static_make,$*,build/$*-static) build/$*-static/firmware/main.o build/$*-static/firmware/process.o \
 	    build/$*-static/tools/cardupctl.o build/$*-static/libcardupd.a
 	@scripts/cross-static.sh $*
 
@@ -122,9 +135,7 @@ endif
 # configured admin.listen. (Run by image-test too: a few seconds.)
 config-matrix:
 	$(call gen_config,build/noadmin,board/host/defconfig board/common/noadmin.config)
-	@+env -u PKG_CONFIG_LIBDIR -u PKG_CONFIG_SYSROOT_DIR $(MAKE) --no-print-directory \
-	    SANITIZE=0 BUILD=build/noadmin KCONFIG_CONFIG=build/noadmin/.config CC=cc AR=ar \
-	    build/noadmin/cardupd build/noadmin/cardupctl unit
+	@+$(call host_make,build/noadmin) build/noadmin/cardupd build/noadmin/cardupctl unit
 	@tests/image/config-matrix.sh build/noadmin
 
 # ---- image -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ prometheus
 clang libclang-rt-14-dev
 chromium
 nginx-light wrk opensc
-mandoc man-db dpkg-dev debhelper lintian shellcheck
+mandoc man-db dpkg-dev debhelper lintian shellcheck flex
 mmdebstrap qemu-system-x86 zstd cpio
 qemu-system-arm qemu-user-static e2fsprogs"
 
@@ -44,6 +44,9 @@ fi
 # source package, fetched once into build/mhd/src by a private apt with deb-src entries
 # (the machine's /etc/apt is not touched); the build itself needs no network.
 scripts/mhd-plain.sh fetch
+# pcsc-lite's source likewise, for the host's static build (`make static-host`, shown by
+# `make bench`; the ARM static builds fetch theirs with their sysroot's private apt).
+scripts/cross-static.sh fetch
 
 # Browser tests: playwright-core (it drives Debian's /usr/bin/chromium; never
 # downloads a browser) and @axe-core/playwright (the accessibility audit).
