@@ -118,6 +118,11 @@ $(STATIC_ARCHS:%=static-%): static-%: static-config-%
 
 static: $(CROSS_ARCHS:%=static-%)
 
+# make bench measures build/host-static/cardupd beside the dynamic builds: relinked first
+# when its pcsc-lite has been built once (then seconds), else the bench says to run
+# `make static-host` (the first build configures pcsc-lite: a minute or more).
+bench: $(if $(wildcard build/host-static/pcsc/src/.libs/libpcsclite.a),static-host)
+
 # make <board>_static_defconfig: the board's defconfig with the static fragment on top.
 %_static_defconfig: board/%/defconfig board/common/static.config
 	cat $^ > $(KCONFIG_CONFIG).in

@@ -5,7 +5,8 @@
 Set-up, as on a kiosk: a private pcscd with two vpcd readers, a card in one of them
 (checked, nothing pending), one kiosk page following /api/v1/events.  For each cardupd
 variant (the default build with the admin listener not configured; the same with it
-configured; the ADMIN=n build from `make config-matrix` when it exists):
+configured; the ADMIN=n build from `make config-matrix` and the static ADMIN=n build from
+`make static-host` when they exist):
   - RSS and its private part (Private_Dirty: what this process alone costs),
   - wake-ups while idle: context switches of every thread over BENCH_IDLE_S seconds,
   - start-up: exec -> kiosk API answering; exec -> the CMS has read the first check of
@@ -148,6 +149,7 @@ def anchor_opensc_notify(pcscd):
 
 def main():
     noadmin = os.path.join(ROOT, "build", "noadmin", "cardupd")
+    static = os.path.join(ROOT, "build", "host-static", "cardupd")
     with rig("cardupd-footprint-", daemon=False) as r:
         r.cms.script(DEFAULT_GUID.hex(), r.cms.nothing_pending("idle", recheck_after_s=0))
         r.card.insert(r.pcscd.port)
@@ -166,6 +168,11 @@ def main():
             variant("cardupd ADMIN=n build", noadmin, r, base)
         else:
             print("  %-34s (not built: make config-matrix)" % "cardupd ADMIN=n build")
+        # fully static (glibc's libc.a, no ld.so): what issue 14's 2.0 MiB needs
+        if os.path.exists(static):
+            variant("cardupd ADMIN=n static", static, r, base)
+        else:
+            print("  %-34s (not built: make static-host)" % "cardupd ADMIN=n static")
         print("  %-34s %7d %8d" % ("pcscd (anchor, same rig)", status_kb(r.pcscd.pid, "VmRSS"),
                                    private_dirty_kb(r.pcscd.pid)))
         anchor_opensc_notify(r.pcscd)
