@@ -273,3 +273,63 @@ def test_more_connections_than_the_limit(make_admin):
     t0 = time.monotonic()
     assert a.get("/api/v1/admin/status")[0] == 200
     assert time.monotonic() - t0 < 3
+
+
+def stalled_reader(port, source, ctx):
+    """A client that completes its handshake, asks for much more than it will ever
+    read (pipelined requests for the admin script, a 4 KiB receive buffer) and never
+    reads: its answers stall in the terminator, MHD times the connection out and hangs
+    up, and the bytes it left behind can only leave as the client reads."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.bind((source, 0))
+    s.settimeout(10)
+    s.connect(("127.0.0.1", port))
+    t = ctx.wrap_socket(s)
+    t.sendall(b"GET /admin.js HTTP/1.1\r\nHost: x\r\n\r\n" * 600)
+    return t
+
+
+def established_from(port, peers):
+    """How many of the listener's TCP connections (local port) to the client ports
+    peers are still ESTABLISHED, from /proc/net/tcp: a connection the server has
+    closed is in FIN-WAIT even while its unread bytes keep the client from seeing it."""
+    n = 0
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            local, remote, st = fields[1], fields[2], fields[3]
+            if (int(local.split(":")[1], 16) == port and st == "01"
+                    and int(remote.split(":")[1], 16) in peers):
+                n += 1
+    return n
+
+
+def test_stalled_reader_does_not_keep_its_slot(make_admin):
+    """Clients that stop reading (their answers fill the kernel's buffers and stall in
+    the terminator) are cut once MHD is done with them (its timeout) and the request
+    deadline has passed. Before, the terminator kept each one for as long as the kernel
+    kept its TCP connection (minutes), so 20 of them held every slot and the listener
+    refused everyone."""
+    d, a = make_admin()
+    ctx = client()
+    stalled = []
+    try:
+        # 4 addresses x 5 (under the per-address limit of 6)
+        for i in range(20):
+            stalled.append(stalled_reader(a.port, "127.0.0.%d" % (2 + i % 4), ctx))
+        peers = {s.getsockname()[1] for s in stalled}
+        # MHD's timeout (DEADLINE) and then the terminator's (DEADLINE): every one cut,
+        # the clients still not reading
+        t0 = time.monotonic()
+        while established_from(a.port, peers) > 0:
+            assert time.monotonic() - t0 < 2 * DEADLINE + 20, \
+                "%d stalled clients still hold their slots" % established_from(a.port, peers)
+            time.sleep(0.5)
+        b = Admin(a.port, a.fingerprint)
+        assert b.login()[0] == 200
+        assert b.get("/api/v1/admin/status")[0] == 200
+    finally:
+        for s in stalled:
+            s.close()

@@ -625,6 +625,17 @@ test_admin_tls_self_signed(void **state)
 	assert_int_equal(stat(scratch_path("a/admin-key.pem"), &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	admin_tls_free(&t2);
+	/* the certificate removed (to get a new one) while the key is 0644 (restored from
+	 * a backup): the new key is 0600 all the same (file_write_atomic keeps a replaced
+	 * file's mode: the old key is removed first) */
+	assert_int_equal(chmod(scratch_path("a/admin-key.pem"), 0644), 0);
+	assert_int_equal(unlink(scratch_path("a/admin-cert.pem")), 0);
+	if (admin_tls_load(&c, &t2, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	assert_string_not_equal(t2.fingerprint, t.fingerprint);
+	assert_int_equal(stat(scratch_path("a/admin-key.pem"), &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	admin_tls_free(&t2);
 	admin_tls_free(&t);
 	assert_null(t.key_pem);
 	/* a device id that is not a host name is no dNSName, and still the CN */

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <arpa/inet.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <bearssl.h>
 
@@ -266,8 +267,16 @@ admin_tls_load(const struct cfg *c, struct admin_tls *t, char *err, size_t errle
 		if (stat(cpath, &st) == -1 || stat(kpath, &st) == -1) {
 			if (make_self_signed(c, &t->cert_pem, &t->key_pem, err, errlen) == -1)
 				return -1;
-			/* key first: a certificate on disk always has its key */
-			if (file_write_atomic(kpath, t->key_pem, strlen(t->key_pem), 0600,
+			/* key first: a certificate on disk always has its key. An old
+			 * key is removed first: file_write_atomic keeps a replaced file's
+			 * mode, and a key restored or copied as 0644 must not pass that
+			 * on to the new one */
+			e2[0] = '\0';
+			if (unlink(kpath) == -1 && errno != ENOENT)
+				snprintf(e2, sizeof(e2), "removing the old key: %s",
+				    strerror(errno));
+			if (e2[0] != '\0' ||
+			    file_write_atomic(kpath, t->key_pem, strlen(t->key_pem), 0600,
 			    e2, sizeof(e2)) == -1 ||
 			    file_write_atomic(cpath, t->cert_pem, strlen(t->cert_pem), 0644,
 			    e2, sizeof(e2)) == -1) {

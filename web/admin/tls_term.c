@@ -43,6 +43,9 @@ static const uint16_t suites[] = {
 #define TERM_LINGER_MS	2000		/* the client's unread upload drained after the
 					 * answer (else our close resets the connection and
 					 * the client never reads the answer) */
+#define TERM_ACCEPT_PAUSE_MS 1000	/* accept4 failing (no fds, no memory): the
+					 * listening socket stays readable, so it is
+					 * left out of poll() this long, not spun on */
 #define TERM_ACCEPTS	16		/* accepted per wake-up, so that one flood cannot
 					 * starve the connections already held */
 
@@ -76,6 +79,7 @@ struct tls_term {
 	struct term_conn	**conns;	/* max slots */
 	struct pollfd		*pfd;		/* 2 + 2 * max */
 	atomic_ulong		 handshakes, failures, timeouts, refused;
+	int64_t			 accept_paused;	/* monotonic ms until accepting resumes */
 };
 
 /* see tls_term.h */
@@ -209,6 +213,10 @@ pump(struct tls_term *t, struct term_conn *c)
 			if (n > 0) {
 				br_ssl_engine_sendrec_ack(eng, (size_t)n);
 				moved = 1;
+				/* MHD has hung up: a deadline for a client that
+				 * stalls, not for one that reads slowly */
+				if (c->app_hup && c->hs_done && !c->closing)
+					c->deadline = clock_mono_ms() + t->deadline_ms;
 			} else if (n == -1 && errno != EAGAIN && errno != EINTR)
 				return -1;
 		} else if (c->closing) {
@@ -389,8 +397,12 @@ term_thread(void *arg)
 		int64_t now = clock_mono_ms(), next = 0;
 		int timeout;
 
-		t->pfd[0].fd = t->lfd;
+		if (t->accept_paused != 0 && t->accept_paused <= now)
+			t->accept_paused = 0;
+		t->pfd[0].fd = t->accept_paused != 0 ? -1 : t->lfd;
 		t->pfd[0].events = POLLIN;
+		t->pfd[0].revents = 0;
+		next = t->accept_paused;
 		t->pfd[1].fd = t->wake[0];
 		t->pfd[1].events = POLLIN;
 		for (unsigned i = 0; i < t->max; i++) {
@@ -409,7 +421,12 @@ term_thread(void *arg)
 		if (poll(t->pfd, 2 + 2 * (nfds_t)t->max, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
-			log_warn("admin: TLS terminator: poll");
+			if (errno == ENOMEM) {	/* transient: retried */
+				log_warn("admin: TLS terminator: poll");
+				(void)poll(NULL, 0, 100);
+				continue;
+			}
+			log_warn("admin: TLS terminator: poll; the admin listener stops");
 			break;
 		}
 		if (t->pfd[1].revents != 0)
@@ -426,6 +443,13 @@ term_thread(void *arg)
 				c->app_hup = 1;
 				if (!c->hs_done)
 					app_gone(t, c);
+				else if (c->deadline == 0)
+					/* MHD is done (perhaps timed out on a client
+					 * that reads nothing): what it left in the
+					 * socketpair leaves only as the client reads,
+					 * and a client that stops reading must not hold
+					 * the slot (pump() pushes this on while it reads) */
+					c->deadline = now + t->deadline_ms;
 			}
 			if (p[0].revents & (POLLERR | POLLHUP | POLLNVAL))
 				drop = 1;	/* reset, or closed both ways: nothing to say */
@@ -452,7 +476,13 @@ term_thread(void *arg)
 				    SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 				if (fd == -1) {
-					if (errno != EAGAIN && errno != EINTR &&
+					if (errno == EMFILE || errno == ENFILE ||
+					    errno == ENOBUFS || errno == ENOMEM) {
+						log_warn("admin: accept (paused %d ms)",
+						    TERM_ACCEPT_PAUSE_MS);
+						t->accept_paused = clock_mono_ms() +
+						    TERM_ACCEPT_PAUSE_MS;
+					} else if (errno != EAGAIN && errno != EINTR &&
 					    errno != ECONNABORTED)
 						log_warn("admin: accept");
 					break;
