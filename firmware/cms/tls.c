@@ -10,22 +10,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/civil.h"
 #include "core/tls_peek.h"
+#include "core/tls_policy.h"
 #include "core/x509_walk.h"
 #include "cms/tls.h"
 
 /* ---- the policy ---------------------------------------------------------------------- */
 
-/* Forward secrecy and AEAD only. AES-128-GCM first: with AES-NI and PCLMULQDQ it is
- * the cheapest; ChaCha20-Poly1305 next (fast in portable code), AES-256-GCM last. */
-static const uint16_t suites[] = {
-	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-};
+/* TLS 1.2, forward secrecy and AEAD only: core/tls_policy.c, shared with the admin
+ * listener. */
 
 /* SHA-2 only: without MD5 and SHA-1 the engine neither offers nor accepts them for
  * handshake signatures, and the X.509 engine cannot verify a certificate signed with
@@ -82,8 +76,7 @@ tls_setup(br_ssl_client_context *cc, br_x509_minimal_context *xc,
 	int ip4;
 
 	br_ssl_client_zero(cc);
-	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
-	br_ssl_engine_set_suites(eng, suites, sizeof suites / sizeof suites[0]);
+	tls_policy_apply(eng);
 	br_x509_minimal_init(xc, &br_sha256_vtable, cr->anchors.ta, cr->anchors.n);
 	for (i = 0; i < sizeof hashes / sizeof hashes[0]; i++) {
 		br_ssl_engine_set_hash(eng, hashes[i].id, hashes[i].impl);
@@ -332,20 +325,15 @@ build_epoch(void)
 	static const char mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	const char *d = __DATE__;	/* "Mmm dd yyyy", day space-padded */
 	const char *p;
-	long long y, m, day, era, yoe, doy, doe;
+	long long y;
+	unsigned m, day;
 
 	if ((p = strstr(mon, (char[4]){ d[0], d[1], d[2], '\0' })) == NULL)
 		return 0;
-	m = (p - mon) / 3 + 1;
-	day = (d[4] == ' ' ? 0 : d[4] - '0') * 10 + (d[5] - '0');
+	m = (unsigned)((p - mon) / 3 + 1);
+	day = (unsigned)((d[4] == ' ' ? 0 : d[4] - '0') * 10 + (d[5] - '0'));
 	y = atoll(d + 7);
-	/* days_from_civil, as in http.c */
-	y -= m <= 2;
-	era = y / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + day - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return (era * 146097 + doe - 719468) * 86400;
+	return civil_days(y, m, day) * 86400;
 #endif
 }
 

@@ -9,6 +9,7 @@
 
 #include "autoconf.h"
 #include "base/hex.h"
+#include "core/civil.h"
 #include "core/http.h"
 
 /* Longest chunk-size line (size + extensions) we accept; real servers send < 20 bytes. */
@@ -515,21 +516,6 @@ static const char *const wdays_long[7] = {
 	"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
 };
 
-/* days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil) */
-static long long
-days_from_civil(long long y, unsigned m, unsigned d)
-{
-	long long era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (long long)doe - 719468;
-}
-
 /* Reads exactly n digits at *s. */
 static int
 digits(const char **s, int n, int *v)
@@ -620,7 +606,7 @@ parse_http_date(const char *s, long long *t)
 	}
 	if (*s != '\0' || d < 1 || d > 31)
 		return -1;
-	*t = days_from_civil(y, (unsigned)mo + 1, (unsigned)d) * 86400 +
+	*t = civil_days(y, (unsigned)mo + 1, (unsigned)d) * 86400 +
 	    h * 3600 + mi * 60 + se;
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/civil.h"
 #include "core/x509_walk.h"
 
 /* Reads a DER header at *off: single-byte tags, definite lengths up to 4 bytes, the
@@ -178,21 +179,6 @@ tbs_walk(const unsigned char *der, size_t len, struct tbs_pos *t)
 	return 0;
 }
 
-/* Days from 1970-01-01 to y-m-d, proleptic Gregorian (H. Hinnant's days_from_civil). */
-static long long
-days_from_civil(long long y, unsigned m, unsigned d)
-{
-	long long era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (long long)doe - 719468;
-}
-
 static int
 num(const unsigned char *v, size_t n, unsigned *out)
 {
@@ -233,7 +219,7 @@ x509_time_decode(int tag, const unsigned char *v, size_t len, long long *t)
 		return -1;
 	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
 		return -1;
-	*t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+	*t = civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
 	return 0;
 }
 

@@ -109,23 +109,25 @@ sig_alg(struct der *d)
 	close_(d, m);
 }
 
+/* One RelativeDistinguishedName: SET { SEQUENCE { type, UTF8String value } }. */
+static void
+rdn(struct der *d, const unsigned char *type, size_t typelen, const char *value)
+{
+	size_t set = open_(d, 0x31), seq = open_(d, 0x30);
+
+	oid(d, type, typelen);
+	prim(d, 0x0c, value, strlen(value));
+	close_(d, seq);
+	close_(d, set);
+}
+
 static void
 name(struct der *d, const struct x509_self *s)
 {
-	size_t m = open_(d, 0x30), set, seq;
+	size_t m = open_(d, 0x30);
 
-	set = open_(d, 0x31);
-	seq = open_(d, 0x30);
-	oid(d, OID_CN, sizeof OID_CN);
-	prim(d, 0x0c, s->cn, strlen(s->cn));
-	close_(d, seq);
-	close_(d, set);
-	set = open_(d, 0x31);
-	seq = open_(d, 0x30);
-	oid(d, OID_O, sizeof OID_O);
-	prim(d, 0x0c, s->org, strlen(s->org));
-	close_(d, seq);
-	close_(d, set);
+	rdn(d, OID_CN, sizeof OID_CN, s->cn);
+	rdn(d, OID_O, sizeof OID_O, s->org);
 	close_(d, m);
 }
 

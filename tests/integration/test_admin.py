@@ -147,6 +147,41 @@ def log_value(daemon, pattern, timeout=5.0):
     raise AssertionError("%r not in the log:\n%s" % (pattern, daemon.log()[-3000:]))
 
 
+def closed_within(s, limit):
+    """Seconds until the server closed s (at most a TLS alert record before the end),
+    or None when it is still open after limit seconds."""
+    t0 = time.monotonic()
+    s.settimeout(limit)
+    got = b""
+    try:
+        while True:
+            b = s.recv(64)
+            if not b:
+                break
+            got += b
+            assert len(got) <= 64 and got[:1] == b"\x15", got
+    except socket.timeout:
+        return None
+    except ConnectionResetError:
+        pass
+    return time.monotonic() - t0
+
+
+def read_all(t):
+    """Everything the server sends on t until it closes (a reset or a TLS error ends
+    it too)."""
+    out = b""
+    while True:
+        try:
+            chunk = t.recv(65536)
+        except (ssl.SSLError, ConnectionResetError):
+            break
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
 @pytest.fixture
 def anchors(tmp_path, pki):
     """A private copy of the CA file: uploads replace it, not the session's PKI. It is

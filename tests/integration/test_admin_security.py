@@ -8,7 +8,7 @@ import socket
 import ssl
 import time
 
-from test_admin import PASSWORD, Admin, GUID, log_value, make_admin, anchors, reader0  # noqa: F401
+from test_admin import PASSWORD, Admin, GUID, log_value, make_admin, anchors, reader0, read_all, closed_within  # noqa: F401
 
 PROTECTED = [
     ("GET", "/api/v1/admin/status"), ("GET", "/api/v1/admin/settings"),
@@ -146,16 +146,7 @@ def raw_tls(port, data, timeout=5.0):
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         with ctx.wrap_socket(s) as t:
             t.sendall(data)
-            out = b""
-            while True:
-                try:
-                    chunk = t.recv(65536)
-                except (ssl.SSLError, ConnectionResetError):
-                    break
-                if not chunk:
-                    break
-                out += chunk
-            return out
+            return read_all(t)
 
 
 def test_path_traversal(make_admin, tmp_path):
@@ -272,17 +263,7 @@ def test_slow_clients_cut_off(make_admin):
     assert deadline - 1 <= cut <= deadline + 4, cut
     # Closed: at most a TLS alert record (0x15: libmicrohttpd's own timeout may win the
     # race with the watchdog on a loaded machine), then the end of the stream.
-    idle.settimeout(5)
-    got = b""
-    try:
-        while True:
-            b = idle.recv(64)
-            if not b:
-                break
-            got += b
-            assert len(got) <= 64 and got[:1] == b"\x15", got
-    except ConnectionResetError:
-        pass
+    assert closed_within(idle, 5) is not None, "the idle connection is still open"
     idle.close()
     # (3) one address cannot take every connection.
     hogs = []

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from test_admin import PASSWORD, Admin, log_value, make_admin, anchors  # noqa: F401
+from test_admin import PASSWORD, Admin, log_value, make_admin, anchors, read_all, closed_within  # noqa: F401
 
 DEADLINE = 10        # CONFIG_ADMIN_REQUEST_DEADLINE_S
 EC_AEAD = ("ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305",
@@ -59,19 +59,6 @@ def http_get(t, path="/api/v1/admin/info", close=True):
         path.encode(), b"Connection: close\r\n" if close else b""))
 
 
-def read_all(t):
-    out = b""
-    while True:
-        try:
-            chunk = t.recv(65536)
-        except (ssl.SSLError, ConnectionResetError):
-            break
-        if not chunk:
-            break
-        out += chunk
-    return out
-
-
 def metrics(a):
     s, body = a.get("/metrics")
     assert s == 200, body
@@ -86,26 +73,6 @@ def metrics(a):
 HS_OK = 'cardupd_admin_tls_handshakes_total{result="ok"}'
 HS_FAILED = 'cardupd_admin_tls_handshakes_total{result="failed"}'
 HS_TIMEOUT = 'cardupd_admin_tls_handshakes_total{result="timeout"}'
-
-
-def closed_within(s, limit):
-    """Seconds until the server closed s (at most a TLS alert record before the end),
-    or None when it is still open after limit seconds."""
-    t0 = time.monotonic()
-    s.settimeout(limit)
-    got = b""
-    try:
-        while True:
-            b = s.recv(64)
-            if not b:
-                break
-            got += b
-            assert len(got) <= 64 and got[:1] == b"\x15", got
-    except socket.timeout:
-        return None
-    except ConnectionResetError:
-        pass
-    return time.monotonic() - t0
 
 
 def test_tls12_ecdhe_aead(make_admin):

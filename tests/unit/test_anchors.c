@@ -12,45 +12,21 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "vectors.h"
 #include "core/anchors.h"
 #include "core/pem.h"
 #include "core/tls_peek.h"
 #include "core/x509_walk.h"
 
-static char *
-slurp(const char *name, size_t *len)
-{
-	char path[512], *p;
-	FILE *f;
-	long n;
-
-	snprintf(path, sizeof path, "%s/%s", VECTORS_DIR, name);
-	assert_non_null(f = fopen(path, "rb"));
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	rewind(f);
-	assert_non_null(p = malloc((size_t)n + 1));
-	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	p[n] = '\0';
-	*len = (size_t)n;
-	return p;
-}
-
 /* The DER of the first certificate of a PEM vector. */
 static struct pem_obj *
 der_of(const char *name, size_t *n)
 {
-	struct pem_obj *o;
-	char err[200];
-	size_t len;
-	char *pem = slurp(name, &len);
+	struct pem_obj *o = vec_pem(name, n);
 
-	assert_int_equal(pem_decode(name, (unsigned char *)pem, len, &o, n, err,
-	    sizeof err), 0);
+	assert_non_null(o);
 	assert_true(*n >= 1);
 	assert_string_equal(o[0].name, "CERTIFICATE");
-	free(pem);
 	return o;
 }
 
@@ -88,7 +64,7 @@ test_anchors_decode(void **state)
 	size_t len, n;
 
 	(void)state;
-	pem = slurp("anchor_ca.pem", &len);
+	assert_non_null(pem = vec_slurp("anchor_ca.pem", &len));
 	assert_int_equal(anchors_decode("ca", (unsigned char *)pem, len, &a, err,
 	    sizeof err), 0);
 	assert_int_equal(a.n, 1);

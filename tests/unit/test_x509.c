@@ -30,37 +30,12 @@
 #include "web/admin/admin_tls.h"
 #endif
 
-static char *
-slurp(const char *name, size_t *len)
-{
-	char path[512], *p;
-	FILE *f;
-	long n;
-
-	snprintf(path, sizeof path, "%s/%s", VECTORS_DIR, name);
-	assert_non_null(f = fopen(path, "rb"));
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	rewind(f);
-	assert_non_null(p = malloc((size_t)n + 1));
-	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	p[n] = '\0';
-	*len = (size_t)n;
-	return p;
-}
-
 static struct pem_obj *
 certs_of(const char *name, size_t *n)
 {
-	struct pem_obj *o;
-	char err[200];
-	size_t len;
-	char *pem = slurp(name, &len);
+	struct pem_obj *o = vec_pem(name, n);
 
-	assert_int_equal(pem_decode(name, (unsigned char *)pem, len, &o, n, err,
-	    sizeof err), 0);
-	free(pem);
+	assert_non_null(o);
 	return o;
 }
 
@@ -146,7 +121,7 @@ test_dn_vectors(void **state)
 	(void)state;
 	o[0] = certs_of("x509_dn.pem", &n[0]);
 	o[1] = certs_of("anchor_ca.pem", &n[1]);
-	txt = slurp("x509_dn.txt", &tlen);
+	assert_non_null(txt = vec_slurp("x509_dn.txt", &tlen));
 	for (line = strtok_r(txt, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
 		char *tab = strchr(line, '\t');

@@ -23,20 +23,9 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "core/tls_policy.h"
 #include "core/tlscred.h"
 #include "web/admin/tls_term.h"
-
-/* The CMS client's policy (firmware/cms/tls.c, docs/cms-client.md): forward secrecy
- * and AEAD only, AES-128-GCM first. The engine keeps those its key can serve (ECDSA
- * suites for an EC key, RSA ones for an RSA key). */
-static const uint16_t suites[] = {
-	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-};
 
 #define TERM_STACK	(128 * 1024)	/* BearSSL's deepest (RSA signing) touches ~20 KiB */
 #define TERM_CACHE	(48 * 100)	/* 48 resumable sessions (100 bytes each) */
@@ -334,8 +323,9 @@ admit(struct tls_term *t, int fd, const struct sockaddr_storage *peer, socklen_t
 	else
 		br_ssl_server_init_full_rsa(&c->sc, t->cred.chain, t->cred.chain_len,
 		    &t->cred.rsa);
-	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
-	br_ssl_engine_set_suites(eng, suites, sizeof(suites) / sizeof(suites[0]));
+	/* the CMS client's policy (docs/cms-client.md): TLS 1.2, ECDHE + AEAD; the engine
+	 * keeps the suites its key can serve (ECDSA for an EC key, RSA for an RSA key) */
+	tls_policy_apply(eng);
 	/* SHA-2 only for handshake signatures, as the CMS client (TLS 1.2's PRF with these
 	 * suites is SHA-256 or SHA-384) */
 	br_ssl_engine_set_hash(eng, br_md5_ID, NULL);
