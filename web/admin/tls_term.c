@@ -32,6 +32,7 @@
 #define TERM_LINGER_MS	2000		/* the client's unread upload drained after the
 					 * answer (else our close resets the connection and
 					 * the client never reads the answer) */
+#define TERM_DRAIN_READS 32		/* lingering: reads of 2 KiB per wake-up */
 #define TERM_ACCEPT_PAUSE_MS 1000	/* accept4 failing (no fds, no memory): the
 					 * listening socket stays readable, so it is
 					 * left out of poll() this long, not spun on */
@@ -168,11 +169,15 @@ pump(struct tls_term *t, struct term_conn *c)
 
 	if (c->lingering) {
 		unsigned char sink[2048];
-		ssize_t n;
+		ssize_t n = 0;
 
-		while ((n = recv(c->tcp, sink, sizeof(sink), 0)) > 0)
-			;
-		return n == -1 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		/* at most TERM_DRAIN_READS per wake-up: a client sending as fast as we
+		 * read must not keep the thread (and every other connection) here; poll()
+		 * reports the rest, and the linger deadline ends it */
+		for (int k = 0; k < TERM_DRAIN_READS; k++)
+			if ((n = recv(c->tcp, sink, sizeof(sink), 0)) <= 0)
+				break;
+		return n > 0 || (n == -1 && (errno == EAGAIN || errno == EINTR)) ? 0 : -1;
 	}
 	for (;;) {
 		unsigned st = br_ssl_engine_current_state(eng);
